@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The one test command, for a fresh clone and for CI: services up, clean install, build, every Jest
+# project (unit and e2e). Extra arguments go to Jest (e.g. `--selectProjects unit`, a path filter).
+#
+# Progress goes to stderr; stdout gets one line, always the last: "N passed, N failed".
+# The exit status is 0 only when Jest succeeded, at least one test ran and none failed. A setup step
+# that fails, or a Jest that wrote no results, reports "0 passed, 1 failed".
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+
+# Reads Jest's --json results (argv[1]). A suite that failed without a failed test (it did not compile,
+# a hook threw, an import failed) counts as one failed test, so such a run never looks green.
+SUMMARY_JS='
+const fs = require("fs");
+let r;
+try {
+  r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+} catch (e) {
+  console.error("test.sh: Jest wrote no results (" + String(e.message).split("\n")[0] + ")");
+  console.log("0 passed, 1 failed");
+  process.exit(1);
+}
+const passed = r.numPassedTests || 0;
+let failed = r.numFailedTests || 0;
+for (const s of r.testResults || []) {
+  const failedTests = (s.assertionResults || []).filter((a) => a.status === "failed").length;
+  if (s.status === "failed" && failedTests === 0) {
+    failed += 1;
+    console.error("test.sh: suite failed to run: " + s.name);
+  }
+}
+if (passed + failed === 0) {
+  console.error("test.sh: no tests ran");
+  failed = 1;
+}
+console.log(passed + " passed, " + failed + " failed");
+process.exit(failed > 0 ? 1 : 0);
+'
+
+setup_failed() {
+  echo "test.sh: $1 failed (exit $2)" >&2
+  echo "0 passed, 1 failed"
+  exit "$2"
+}
+
+bash scripts/ensure-services.sh >&2 || setup_failed "scripts/ensure-services.sh" $?
+npm ci --no-audit --no-fund >&2 || setup_failed "npm ci" $?
+npm run build >&2 || setup_failed "npm run build" $?
+
+results_dir=$(mktemp -d)
+trap 'rm -rf "$results_dir"' EXIT
+results=$results_dir/jest-results.json
+
+jest_args=(--json --outputFile="$results")
+case "${CI:-}" in
+  '' | false | 0) ;;
+  *) jest_args+=(--ci) ;;
+esac
+
+./node_modules/.bin/jest "${jest_args[@]}" "$@" >&2
+jest_status=$?
+
+node -e "$SUMMARY_JS" "$results"
+summary_status=$?
+
+if [ "$jest_status" -ne 0 ]; then
+  [ "$summary_status" -eq 0 ] && echo "test.sh: every test passed but Jest exited $jest_status" >&2
+  exit "$jest_status"
+fi
+exit "$summary_status"

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AgenciesService } from './agencies.service';
+import { Agency } from './agency.entity';
+import { User } from './user.entity';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Agency, User])],
+  providers: [AgenciesService],
+  exports: [AgenciesService, TypeOrmModule],
+})
+export class AgenciesModule {}

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { ApiError } from '../common/errors/api-error';
+import { Page, PageQueryDto, paginate } from '../common/pagination';
+import { Agent } from './agent.entity';
+import { AgentDto, CreateAgentDto, UpdateAgentDto } from './dto/agent.dto';
+
+export function toAgentDto(agent: Agent): AgentDto {
+  return {
+    id: agent.id,
+    name: agent.name,
+    ultravox_agent_id: agent.ultravoxAgentId,
+    phone_number: agent.phoneNumber,
+    telephony_provider: agent.telephonyProvider,
+    calling_window: agent.callingWindow,
+    created_at: agent.createdAt,
+    updated_at: agent.updatedAt,
+  };
+}
+
+/** Agents of one agency; every query is scoped by agencyId, so another agency's agent is simply not found. */
+@Injectable()
+export class AgentsService {
+  constructor(@InjectRepository(Agent) private readonly agents: Repository<Agent>) {}
+
+  async create(agencyId: string, dto: CreateAgentDto): Promise<AgentDto> {
+    const agent = this.agents.create({
+      agencyId,
+      name: dto.name,
+      ultravoxAgentId: dto.ultravox_agent_id,
+      phoneNumber: dto.phone_number ?? null,
+      telephonyProvider: dto.telephony_provider ?? 'twilio',
+      callingWindow: dto.calling_window ?? null,
+    });
+    return toAgentDto(await this.agents.save(agent));
+  }
+
+  async list(agencyId: string, query: PageQueryDto): Promise<Page<AgentDto>> {
+    const page = await paginate(this.agents.createQueryBuilder('agent').where('agent.agency_id = :agencyId', { agencyId }), query);
+    return { items: page.items.map(toAgentDto), nextCursor: page.nextCursor };
+  }
+
+  async get(agencyId: string, id: string): Promise<AgentDto> {
+    return toAgentDto(await this.find(agencyId, id));
+  }
+
+  async update(agencyId: string, id: string, dto: UpdateAgentDto): Promise<AgentDto> {
+    const agent = await this.find(agencyId, id);
+    if (dto.name !== undefined) agent.name = dto.name;
+    if (dto.ultravox_agent_id !== undefined) agent.ultravoxAgentId = dto.ultravox_agent_id;
+    if (dto.phone_number !== undefined) agent.phoneNumber = dto.phone_number;
+    if (dto.telephony_provider !== undefined) agent.telephonyProvider = dto.telephony_provider;
+    if (dto.calling_window !== undefined) agent.callingWindow = dto.calling_window;
+    return toAgentDto(await this.agents.save(agent));
+  }
+
+  async remove(agencyId: string, id: string): Promise<void> {
+    const result = await this.agents.delete({ id, agencyId });
+    if (!result.affected) throw this.notFound(id);
+  }
+
+  /** The agent, only if it belongs to this agency. */
+  async find(agencyId: string, id: string): Promise<Agent> {
+    const agent = await this.agents.findOneBy({ id, agencyId });
+    if (!agent) throw this.notFound(id);
+    return agent;
+  }
+
+  private notFound(id: string): ApiError {
+    return ApiError.notFound('agent_not_found', `No agent ${id} in this agency`);
+  }
+}

@@ -1,0 +1,82 @@
+import { DynamicModule, Module, ModuleMetadata, ValidationPipe } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { BullModule } from '@nestjs/bullmq';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { BullBoardModule } from '@bull-board/nestjs';
+import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
+import { LoggerModule } from 'nestjs-pino';
+import { AgenciesModule } from './agencies/agencies.module';
+import { AgentsModule } from './agents/agents.module';
+import { AuthModule } from './auth/auth.module';
+import { CryptoModule } from './common/crypto/crypto.module';
+import { AllowedMethods } from './common/errors/allowed-methods';
+import { HttpExceptionFilter } from './common/errors/http-exception.filter';
+import { flattenValidationErrors, validationFailed } from './common/errors/validation';
+import { loggerParams } from './common/logging';
+import { RedisModule } from './common/redis/redis.module';
+import { APP_CONFIG, AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/config.module';
+import { dataSourceOptions } from './database/data-source-options';
+import { HealthModule } from './health/health.module';
+import { IntegrationsModule } from './integrations/integrations.module';
+
+export const BULL_BOARD_ROUTE = '/admin/queues';
+
+const validationPipe = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  exceptionFactory: (errors) => validationFailed(flattenValidationErrors(errors)),
+});
+
+/** What every role needs: config, logs, Postgres, Redis, queues, crypto. */
+const infrastructure = (config: AppConfig): NonNullable<ModuleMetadata['imports']> => [
+  AppConfigModule.forRoot(config),
+  LoggerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: loggerParams }),
+  TypeOrmModule.forRootAsync({
+    inject: [APP_CONFIG],
+    useFactory: (config: AppConfig) => dataSourceOptions(config.databaseUrl, { poolSize: 20 }),
+  }),
+  RedisModule,
+  BullModule.forRootAsync({
+    inject: [APP_CONFIG],
+    useFactory: (config: AppConfig) => ({
+      connection: { url: config.redisUrl },
+      prefix: `${config.redisPrefix}:bull`,
+    }),
+  }),
+  CryptoModule,
+];
+
+/** The HTTP API: controllers, guard, error shape, operator surfaces. */
+function apiModules(config: AppConfig): NonNullable<ModuleMetadata['imports']> {
+  const modules: NonNullable<ModuleMetadata['imports']> = [
+    AuthModule,
+    HealthModule,
+    AgenciesModule,
+    IntegrationsModule,
+    AgentsModule,
+  ];
+  if (config.bullBoard) {
+    modules.push(BullBoardModule.forRoot({ route: BULL_BOARD_ROUTE, adapter: BullBoardFastifyAdapter }));
+  }
+  return modules;
+}
+
+@Module({})
+export class AppModule {
+  /** APP_ROLE: `api` serves HTTP, `worker` runs the queue processors, `all` both (CONTRACT §1). */
+  static forRoot(config: AppConfig): DynamicModule {
+    const api = config.role === 'api' || config.role === 'all';
+    return {
+      module: AppModule,
+      imports: [...infrastructure(config), ...(api ? apiModules(config) : [])],
+      providers: [
+        AllowedMethods,
+        { provide: APP_PIPE, useValue: validationPipe },
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+      ],
+      exports: [AllowedMethods],
+    };
+  }
+}

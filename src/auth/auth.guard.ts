@@ -1,0 +1,82 @@
+import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
+import { IsNull, Repository } from 'typeorm';
+import { isUUID } from 'class-validator';
+import { User } from '../agencies/user.entity';
+import { ApiError } from '../common/errors/api-error';
+import { ApiKey } from '../integrations/api-key.entity';
+import { Agency } from '../agencies/agency.entity';
+import { AuthContext } from './auth-context';
+import { AUTH_METADATA, AuthRequirement } from './auth.decorator';
+import { hashApiKey, looksLikeApiKey } from './api-key-format';
+import { InvalidTokenError, JwtService } from './jwt.service';
+
+/**
+ * Global guard: a route is reachable only as its @Auth/@Public declaration allows, and a route that
+ * declared nothing is refused (test/route-inventory.e2e-spec.ts keeps every route declared).
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  private readonly logger = new Logger(AuthGuard.name);
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly jwt: JwtService,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    @InjectRepository(ApiKey) private readonly apiKeys: Repository<ApiKey>,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const requirement = this.reflector.getAllAndOverride<AuthRequirement | undefined>(AUTH_METADATA, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!requirement) {
+      this.logger.error(`route ${context.getClass().name}.${context.getHandler().name} declares no auth; refused`);
+      throw ApiError.unauthorized('This route is not available');
+    }
+    if (requirement.public) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (!token) throw ApiError.unauthorized();
+    request.auth = looksLikeApiKey(token)
+      ? await this.authenticateApiKey(token, requirement)
+      : await this.authenticateUser(token, requirement);
+    return true;
+  }
+
+  private async authenticateApiKey(token: string, requirement: AuthRequirement): Promise<AuthContext> {
+    if (!requirement.apiKey) throw ApiError.unauthorized('This route needs a user token (JWT), not an API key');
+    const key = await this.apiKeys
+      .createQueryBuilder('k')
+      .innerJoinAndMapOne('k.agency', Agency, 'a', 'a.id = k.agencyId')
+      .where('k.keyHash = :hash', { hash: hashApiKey(token) })
+      .andWhere({ revokedAt: IsNull() })
+      .getOne();
+    if (!key) throw ApiError.unauthorized('Unknown or revoked API key');
+    const agency = (key as ApiKey & { agency: Agency }).agency;
+    if (!agency.apiEnabled) throw ApiError.forbidden('api_disabled', 'API access is disabled for this agency');
+    return { kind: 'api_key', agencyId: key.agencyId, apiKeyId: key.id };
+  }
+
+  private async authenticateUser(token: string, requirement: AuthRequirement): Promise<AuthContext> {
+    let userId: string;
+    try {
+      userId = await this.jwt.verify(token);
+    } catch (err) {
+      if (err instanceof InvalidTokenError) throw ApiError.unauthorized(`Invalid token: ${err.message}`);
+      throw err;
+    }
+    const user = isUUID(userId) ? await this.users.findOneBy({ id: userId }) : null;
+    if (!user) throw ApiError.forbidden('not_agency_user', 'The token is valid but its user belongs to no agency');
+    if (!requirement.roles) {
+      throw ApiError.forbidden('api_key_required', 'This route is for agency API keys');
+    }
+    if (!requirement.roles.includes(user.role)) {
+      throw ApiError.forbidden('insufficient_role', `This action needs one of: ${requirement.roles.join(', ')}`);
+    }
+    return { kind: 'user', agencyId: user.agencyId, userId: user.id, role: user.role };
+  }
+}

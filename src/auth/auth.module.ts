@@ -1,0 +1,15 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { User } from '../agencies/user.entity';
+import { ApiKey } from '../integrations/api-key.entity';
+import { AuthGuard } from './auth.guard';
+import { JwtService } from './jwt.service';
+
+@Global()
+@Module({
+  imports: [TypeOrmModule.forFeature([User, ApiKey])],
+  providers: [JwtService, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [JwtService],
+})
+export class AuthModule {}

@@ -1,0 +1,96 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { ApiError } from './api-error';
+import { AllowedMethods } from './allowed-methods';
+import { ErrorBodyDto } from './error-body.dto';
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'unprocessable_entity',
+  429: 'rate_limited',
+  502: 'bad_gateway',
+  503: 'service_unavailable',
+};
+
+/** Anything carrying an HTTP status: Nest's HttpException, or a Fastify error such as a bad JSON body. */
+function statusOf(exception: unknown): number {
+  if (exception instanceof HttpException) return exception.getStatus();
+  const status = (exception as { statusCode?: unknown })?.statusCode;
+  return typeof status === 'number' && status >= 400 && status < 600 ? status : 500;
+}
+
+function messageOf(exception: unknown, status: number): string {
+  if (exception instanceof HttpException) {
+    const response = exception.getResponse();
+    if (typeof response === 'string') return response;
+    const message = (response as { message?: unknown }).message;
+    return Array.isArray(message) ? message.join('; ') : String(message ?? exception.message);
+  }
+  if (status < 500 && exception instanceof Error) return exception.message;
+  return 'Internal server error';
+}
+
+/**
+ * The one place that shapes error answers (CONTRACT §4). Used by Nest for handler errors and by
+ * Fastify's own error and not-found handlers (app.setup.ts), so every path produces the same body.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpExceptionFilter');
+
+  constructor(private readonly allowedMethods: AllowedMethods) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    this.send(exception, ctx.getRequest<FastifyRequest>(), ctx.getResponse<FastifyReply>());
+  }
+
+  send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
+    void reply.send(this.toBody(exception, request, reply));
+  }
+
+  private toBody(exception: unknown, request: FastifyRequest, reply: FastifyReply): ErrorBodyDto {
+    const status = statusOf(exception);
+    if (status === 404 && !(exception instanceof ApiError) && !request.routeOptions?.url) {
+      const path = request.url.split('?')[0];
+      const allowed = this.allowedMethods.for(path);
+      if (allowed.length > 0) {
+        void reply.header('Allow', allowed.join(', '));
+        void reply.status(405);
+        return this.body('method_not_allowed', `${request.method} is not allowed on ${path}`, {
+          hint: `Allowed: ${allowed.join(', ')}`,
+        });
+      }
+      void reply.status(404);
+      return this.body('not_found', `No route ${request.method} ${path}`);
+    }
+    void reply.status(status);
+    if (exception instanceof ApiError) {
+      for (const [name, value] of Object.entries(exception.extra.headers ?? {})) void reply.header(name, value);
+      return this.body(exception.code, exception.message, exception.extra);
+    }
+    if (status >= 500) {
+      const errorId = randomUUID();
+      const err = exception instanceof Error ? { type: exception.name, message: exception.message } : { exception };
+      this.logger.error({ error_id: errorId, err, method: request.method, url: request.routeOptions?.url }, 'unhandled error');
+      void reply.status(500);
+      return { success: false, error: { code: 'internal_error', message: 'Internal server error', error_id: errorId } };
+    }
+    return this.body(CODE_BY_STATUS[status] ?? `http_${status}`, messageOf(exception, status));
+  }
+
+  private body(code: string, message: string, options: { hint?: string; details?: ErrorBodyDto['error']['details'] } = {}): ErrorBodyDto {
+    const error: ErrorBodyDto['error'] = { code, message };
+    if (options.hint) error.hint = options.hint;
+    if (options.details) error.details = options.details;
+    return { success: false, error };
+  }
+}

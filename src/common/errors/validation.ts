@@ -1,0 +1,19 @@
+import { ValidationError } from 'class-validator';
+import { ApiError, ErrorDetail } from './api-error';
+
+/** One detail per failing field, with nested fields as dotted paths (`calling_window.start`). */
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): ErrorDetail[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = Object.entries(error.constraints ?? {}).map(([rule, message]) =>
+      rule === 'whitelistValidation' ? `${field} is not an accepted field` : message,
+    );
+    const here = own.length > 0 ? [{ field, message: own.join('; ') }] : [];
+    return [...here, ...flattenValidationErrors(error.children ?? [], field)];
+  });
+}
+
+export function validationFailed(details: ErrorDetail[]): ApiError {
+  const fields = [...new Set(details.map((d) => d.field))].join(', ');
+  return ApiError.badRequest('validation_failed', `Request validation failed: ${fields}`, { details });
+}

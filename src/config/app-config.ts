@@ -1,0 +1,81 @@
+import { DEFAULT_DATABASE_URL } from '../database/migrate';
+import { ConfigValidationError, EnvironmentVariables, validateEnvironment } from './env.schema';
+
+export type AppRole = 'api' | 'worker' | 'all';
+
+/** Typed configuration, built once at boot from the validated environment. */
+export interface AppConfig {
+  role: AppRole;
+  port: number;
+  host: string;
+  databaseUrl: string;
+  runMigrations: boolean;
+  redisUrl: string;
+  redisPrefix: string;
+  publicBaseUrl: string;
+  jwt: { secret?: string; jwksUrl?: string; audience: string };
+  /** Current key first; older keys are still accepted for decryption. */
+  encryptionKeys: Buffer[];
+  ultravox: { baseUrl: string; timeoutMs: number };
+  webhooks: { retryDelaysMs: number[]; timeoutMs: number; allowPrivateUrls: boolean };
+  apiRateLimitPerMinute: number;
+  bullBoard?: { username: string; password: string };
+  logLevel: string;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "30s,5m,30m" → [30000, 300000, 1800000]; a bare number is seconds. */
+export function parseDurationList(value: string): number[] {
+  return value.split(',').map((part) => {
+    const match = /^\s*(\d+)(ms|s|m|h)?\s*$/.exec(part);
+    if (!match) throw new ConfigValidationError(`Invalid duration "${part}"`);
+    return Number(match[1]) * UNIT_MS[match[2] ?? 's'];
+  });
+}
+
+function parseKey(name: string, value: string): Buffer {
+  const key = Buffer.from(value.trim(), 'base64');
+  if (key.length !== 32) {
+    throw new ConfigValidationError(`Invalid configuration: ${name}: must be base64 of exactly 32 bytes`);
+  }
+  return key;
+}
+
+export function buildAppConfig(raw: Record<string, string | undefined> = process.env): AppConfig {
+  const env: EnvironmentVariables = validateEnvironment(raw);
+  const port = env.PORT ?? 3000;
+  const previous = (env.ENCRYPTION_KEYS_PREVIOUS ?? '')
+    .split(',')
+    .filter((k) => k.trim() !== '')
+    .map((k) => parseKey('ENCRYPTION_KEYS_PREVIOUS', k));
+  return {
+    role: env.APP_ROLE ?? 'all',
+    port,
+    host: env.HOST ?? '0.0.0.0',
+    databaseUrl: env.DATABASE_URL ?? DEFAULT_DATABASE_URL,
+    runMigrations: env.DB_MIGRATIONS_RUN ?? true,
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisPrefix: env.REDIS_PREFIX ?? 'switchboard',
+    publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    jwt: { secret: env.JWT_SECRET, jwksUrl: env.JWT_JWKS_URL, audience: env.JWT_AUDIENCE ?? 'authenticated' },
+    encryptionKeys: [parseKey('ENCRYPTION_KEY', env.ENCRYPTION_KEY), ...previous],
+    ultravox: {
+      baseUrl: (env.ULTRAVOX_API_BASE_URL ?? 'https://api.ultravox.ai').replace(/\/+$/, ''),
+      timeoutMs: env.ULTRAVOX_TIMEOUT_MS ?? 10_000,
+    },
+    webhooks: {
+      retryDelaysMs: parseDurationList(env.WEBHOOK_RETRY_DELAYS ?? '30s,5m,30m'),
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS ?? 10_000,
+      allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS ?? false,
+    },
+    apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE ?? 100,
+    bullBoard:
+      env.BULL_BOARD_USERNAME && env.BULL_BOARD_PASSWORD
+        ? { username: env.BULL_BOARD_USERNAME, password: env.BULL_BOARD_PASSWORD }
+        : undefined,
+    logLevel: env.LOG_LEVEL ?? 'info',
+  };
+}

@@ -1,0 +1,116 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+
+const toBool = ({ value }: { value: unknown }) =>
+  value === undefined ? undefined : typeof value === 'boolean' ? value : String(value).toLowerCase() === 'true';
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const blankToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+
+const BASE64_32_BYTES = /^[A-Za-z0-9+/]{43}=$/;
+const DURATION_LIST = /^\s*\d+(ms|s|m|h)?(\s*,\s*\d+(ms|s|m|h)?)*\s*$/;
+
+/** The process environment as the contract (§2) defines it. Names are the variables' names. */
+export class EnvironmentVariables {
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT?: number;
+
+  @IsOptional() @IsString()
+  HOST?: string;
+
+  @IsOptional() @Transform(blankToUndefined) @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @IsOptional() @Transform(blankToUndefined) @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
+  REDIS_URL?: string;
+
+  @IsOptional() @Transform(blankToUndefined) @IsUrl({ require_tld: false, require_protocol: true })
+  PUBLIC_BASE_URL?: string;
+
+  @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
+  JWT_SECRET?: string;
+
+  @IsOptional() @Transform(blankToUndefined) @IsUrl({ require_tld: false, require_protocol: true })
+  JWT_JWKS_URL?: string;
+
+  @IsOptional() @IsString()
+  JWT_AUDIENCE?: string;
+
+  @Matches(BASE64_32_BYTES, { message: 'must be base64 of exactly 32 bytes (openssl rand -base64 32)' })
+  ENCRYPTION_KEY: string;
+
+  @IsOptional() @IsString()
+  ENCRYPTION_KEYS_PREVIOUS?: string;
+
+  @IsOptional() @Transform(blankToUndefined) @IsUrl({ require_tld: false, require_protocol: true })
+  ULTRAVOX_API_BASE_URL?: string;
+
+  @IsOptional() @Matches(DURATION_LIST, { message: 'must be a comma-separated list of durations such as 30s,5m,30m' })
+  WEBHOOK_RETRY_DELAYS?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  WEBHOOK_TIMEOUT_MS?: number;
+
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  WEBHOOK_ALLOW_PRIVATE_URLS?: boolean;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  API_RATE_LIMIT_PER_MINUTE?: number;
+
+  @IsOptional() @IsString()
+  BULL_BOARD_USERNAME?: string;
+
+  @IsOptional() @IsString()
+  BULL_BOARD_PASSWORD?: string;
+
+  @IsOptional() @IsIn(['api', 'worker', 'all'])
+  APP_ROLE?: 'api' | 'worker' | 'all';
+
+  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL?: string;
+
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  DB_MIGRATIONS_RUN?: boolean;
+
+  /** Prefix of every Redis key this deployment writes (queues, rate limits); lets tests share one Redis. */
+  @IsOptional() @Matches(/^[A-Za-z0-9_:.-]+$/)
+  REDIS_PREFIX?: string;
+
+  /** Timeout of each request to Ultravox. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  ULTRAVOX_TIMEOUT_MS?: number;
+}
+
+export class ConfigValidationError extends Error {}
+
+function describe(errors: ValidationError[]): string {
+  return errors
+    .map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ') || 'invalid'}`)
+    .join(', ');
+}
+
+/** Validates the environment; throws one error naming every bad variable. */
+export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
+  const env = plainToInstance(EnvironmentVariables, raw, { enableImplicitConversion: false });
+  const errors = validateSync(env, { skipMissingProperties: false });
+  if (!env.JWT_SECRET && !env.JWT_JWKS_URL) {
+    errors.push(Object.assign(new ValidationError(), {
+      property: 'JWT_SECRET',
+      constraints: { required: 'is required unless JWT_JWKS_URL is set' },
+    }));
+  }
+  if (errors.length > 0) throw new ConfigValidationError(`Invalid configuration: ${describe(errors)}`);
+  return env;
+}

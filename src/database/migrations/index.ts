@@ -1,0 +1,4 @@
+import { Foundation1763900000000 } from './1763900000000-foundation';
+
+/** Every migration, oldest first. Listed explicitly so the build, the CLI and ts-jest load the same set. */
+export const migrations = [Foundation1763900000000];

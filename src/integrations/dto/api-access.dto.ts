@@ -1,0 +1,46 @@
+import { IsBoolean, IsOptional, IsString, IsUUID, ValidateIf } from 'class-validator';
+
+export class ApiKeySummaryDto {
+  /** The first characters of the key, e.g. `sb_live_AbCd`. */
+  prefix: string;
+  last4: string;
+  created_at: Date;
+}
+
+export class ApiAccessDto {
+  /** When false, every request made with the agency's API key answers 403. */
+  enabled: boolean;
+  api_key: ApiKeySummaryDto | null;
+  /** Receives signed `call.completed` and `call.failed` events. */
+  webhook_url: string | null;
+  default_agent_id: string | null;
+}
+
+export class ApiAccessResponseDto {
+  success: boolean;
+  data: ApiAccessDto;
+}
+
+export class NewApiKeyResponseDto {
+  success: boolean;
+  /** Shown once: store it now. The previous key stopped working when this one was made. */
+  api_key: string;
+}
+
+export class UpdateApiAccessDto {
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  /** https URL (see the URL rules of POST /api/v1/webhooks), or null to remove it. */
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsString()
+  webhook_url?: string | null;
+
+  /** An agent of this agency, or null. Used by trigger-call when no agent_id is given. */
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsUUID()
+  default_agent_id?: string | null;
+}

@@ -1,0 +1,120 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Agent, request } from 'undici';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { parseRetryAfter, UltravoxError, UltravoxFailure } from './ultravox.errors';
+
+/** Ultravox keys look like `Zk3pQ9aB.<32 alphanumerics>` (reference/ultravox-api.md). */
+export const ULTRAVOX_KEY_SHAPE = /^[A-Za-z0-9]{8}\.[A-Za-z0-9]{32}$/;
+
+/** A 429/503 whose Retry-After is at most this long is waited out and retried here; longer ones surface. */
+const MAX_INLINE_RETRY_WAIT_MS = 3_000;
+const MAX_INLINE_RETRIES = 2;
+
+export interface UltravoxWebhook {
+  webhookId: string;
+  url: string;
+  events: string[];
+  secrets?: string[];
+}
+
+interface Call {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  apiKey: string;
+  body?: unknown;
+}
+
+/** The one place that speaks Ultravox's REST API. */
+@Injectable()
+export class UltravoxClient implements OnModuleDestroy {
+  private readonly dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  /** Resolves when Ultravox accepts the key; throws UltravoxError('rejected_key' | 'unavailable' | ...) otherwise. */
+  async validateKey(apiKey: string): Promise<void> {
+    if (!ULTRAVOX_KEY_SHAPE.test(apiKey)) {
+      throw new UltravoxError('rejected_key', 'The key does not have the shape of an Ultravox API key');
+    }
+    await this.send({ method: 'GET', path: '/api/calls?limit=1', apiKey });
+  }
+
+  createWebhook(apiKey: string, webhook: Omit<UltravoxWebhook, 'webhookId'>): Promise<UltravoxWebhook> {
+    return this.send<UltravoxWebhook>({ method: 'POST', path: '/api/webhooks', apiKey, body: webhook });
+  }
+
+  updateWebhook(apiKey: string, webhookId: string, webhook: Omit<UltravoxWebhook, 'webhookId'>): Promise<UltravoxWebhook> {
+    const path = `/api/webhooks/${encodeURIComponent(webhookId)}`;
+    return this.send<UltravoxWebhook>({ method: 'PATCH', path, apiKey, body: webhook });
+  }
+
+  async deleteWebhook(apiKey: string, webhookId: string): Promise<void> {
+    await this.send<void>({ method: 'DELETE', path: `/api/webhooks/${encodeURIComponent(webhookId)}`, apiKey });
+  }
+
+  private async send<T>(call: Call, attempt = 0): Promise<T> {
+    try {
+      return await this.once<T>(call);
+    } catch (err) {
+      const wait = err instanceof UltravoxError ? err.retryAfterMs : null;
+      if (wait !== null && wait <= MAX_INLINE_RETRY_WAIT_MS && attempt < MAX_INLINE_RETRIES) {
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        return this.send<T>(call, attempt + 1);
+      }
+      throw err;
+    }
+  }
+
+  private async once<T>(call: Call): Promise<T> {
+    const { timeoutMs, baseUrl } = this.config.ultravox;
+    let response: Awaited<ReturnType<typeof request>>;
+    try {
+      response = await request(`${baseUrl}${call.path}`, {
+        method: call.method,
+        dispatcher: this.dispatcher,
+        headers: {
+          'x-api-key': call.apiKey,
+          accept: 'application/json',
+          ...(call.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name === 'TimeoutError' || name === 'AbortError') {
+        throw new UltravoxError('timeout', `Ultravox did not answer within ${timeoutMs} ms`);
+      }
+      throw new UltravoxError('unavailable', `Ultravox could not be reached (${(err as Error).message})`);
+    }
+    const text = await response.body.text();
+    const { statusCode } = response;
+    if (statusCode >= 200 && statusCode < 300) return (text ? JSON.parse(text) : undefined) as T;
+    const failure = failureOf(statusCode);
+    const retryAfterMs = failure === 'rate_limited' || statusCode === 503 ? parseRetryAfter(response.headers['retry-after']) : null;
+    throw new UltravoxError(failure, `Ultravox answered ${statusCode}: ${detailOf(text)}`, statusCode, retryAfterMs);
+  }
+}
+
+function failureOf(status: number): UltravoxFailure {
+  if (status === 401 || status === 403) return 'rejected_key';
+  if (status === 404) return 'not_found';
+  if (status === 400 || status === 422) return 'bad_request';
+  if (status === 429) return 'rate_limited';
+  if (status >= 500) return 'unavailable';
+  return 'unexpected';
+}
+
+function detailOf(text: string): string {
+  try {
+    const detail = (JSON.parse(text) as { detail?: unknown }).detail;
+    if (detail !== undefined) return typeof detail === 'string' ? detail : JSON.stringify(detail);
+  } catch {
+    // not JSON: fall through to the raw text
+  }
+  return text.slice(0, 200) || '(empty body)';
+}
