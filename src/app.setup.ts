@@ -1,11 +1,11 @@
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { BULL_BOARD_ROUTE } from './app.module';
 import { API_KEY_SCHEME, JWT_SCHEME } from './auth/auth.decorator';
 import { AllowedMethods } from './common/errors/allowed-methods';
-import { HttpExceptionFilter } from './common/errors/http-exception.filter';
 import { basicAuthMatches } from './common/http/basic-auth';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 
@@ -13,8 +13,17 @@ import { APP_CONFIG, AppConfig } from './config/app-config';
 export const APP_OPTIONS = { rawBody: true, bufferLogs: true } as const;
 
 export function createFastifyAdapter(): FastifyAdapter {
-  // Behind a load balancer (CONTRACT §1): honour X-Forwarded-* for client addresses in logs.
-  return new FastifyAdapter({ trustProxy: true, bodyLimit: 1_048_576 });
+  return new FastifyAdapter({
+    // Behind a load balancer (CONTRACT §1): honour X-Forwarded-* for client addresses in logs.
+    trustProxy: true,
+    bodyLimit: 1_048_576,
+    // A caller's X-Request-Id is kept (when sane) so its logs and ours line up; otherwise a fresh uuid.
+    requestIdHeader: false,
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+  });
 }
 
 /**
@@ -27,23 +36,25 @@ export function configureApp(app: NestFastifyApplication): void {
   app.enableShutdownHooks();
   const fastify = app.getHttpAdapter().getInstance();
 
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+
   const allowedMethods = app.get(AllowedMethods);
   fastify.addHook('onRoute', (route) => allowedMethods.add(route.method, route.url));
-  // Fastify's own failures (malformed JSON, wrong content type, body too large) get the same error shape.
-  const filter = new HttpExceptionFilter(allowedMethods);
-  fastify.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) =>
-    filter.send(error, request, reply),
-  );
 
   if (config.bullBoard) {
     const { username, password } = config.bullBoard;
     fastify.addHook('onRequest', async (request, reply) => {
       if (!request.url.startsWith(BULL_BOARD_ROUTE)) return;
       if (basicAuthMatches(request.headers.authorization, username, password)) return;
-      await reply.status(401).header('WWW-Authenticate', 'Basic realm="Switchboard queues"').send({
-        success: false,
-        error: { code: 'unauthorized', message: 'Bull Board needs the operator username and password' },
-      });
+      await reply
+        .status(401)
+        .header('WWW-Authenticate', 'Basic realm="Switchboard queues"')
+        .send({
+          success: false,
+          error: { code: 'unauthorized', message: 'Bull Board needs the operator username and password' },
+        });
     });
   }
 
@@ -61,9 +72,16 @@ function openApiConfig() {
         'Errors always have the shape `{"success": false, "error": {"code", "message", "hint"?, "details"?}}`.',
     )
     .setVersion(process.env.npm_package_version ?? '0.1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Dashboard user token' }, JWT_SCHEME)
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', description: 'Agency API key (`sb_live_…`) from POST /api/v1/integrations/api/key' },
+      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Dashboard user token' },
+      JWT_SCHEME,
+    )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        description: 'Agency API key (`sb_live_…`) from POST /api/v1/integrations/api/key',
+      },
       API_KEY_SCHEME,
     )
     .build();

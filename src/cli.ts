@@ -41,7 +41,12 @@ async function run(command: string | undefined, options: Options): Promise<objec
     if (command === 'user:add') {
       const agencyId = required(options, 'agency', (v) => isUUID(v), 'a uuid');
       const email = required(options, 'email', (v) => isEmail(v), 'an email address');
-      const role = required(options, 'role', (v) => (ROLES as readonly string[]).includes(v), ROLES.join(', ')) as Role;
+      const role = required(
+        options,
+        'role',
+        (v) => (ROLES as readonly string[]).includes(v),
+        ROLES.join(', '),
+      ) as Role;
       const user = await agencies.addUser(agencyId, email, role);
       return { user_id: user.id, token: await jwt.issue(user.id, { email }) };
     }

@@ -11,14 +11,20 @@ async function bootstrap(): Promise<void> {
   const config = buildAppConfig(process.env);
   await prepareDatabase(config.databaseUrl, config.runMigrations);
   if (config.role === 'worker') {
-    const worker = await NestFactory.createApplicationContext(AppModule.forRoot(config), { bufferLogs: true });
+    const worker = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
+      bufferLogs: true,
+    });
     worker.useLogger(worker.get(Logger));
     worker.enableShutdownHooks();
     await worker.init();
     worker.get(Logger).log({ role: config.role }, 'Switchboard worker started');
     return;
   }
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), createFastifyAdapter(), APP_OPTIONS);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    createFastifyAdapter(),
+    APP_OPTIONS,
+  );
   configureApp(app);
   await app.listen(config.port, config.host);
   app.get(Logger).log({ role: config.role, url: await app.getUrl() }, 'Switchboard listening');

@@ -25,7 +25,10 @@ export class AgenciesService {
     await this.assertEmailFree(ownerEmail);
     return this.dataSource.transaction(async (em) => {
       const id = randomUUID();
-      const ingestSecretEncrypted = this.secretBox.encrypt(randomSecret(), agencySecretContext(id, 'ingest_secret'));
+      const ingestSecretEncrypted = this.secretBox.encrypt(
+        randomSecret(),
+        agencySecretContext(id, 'ingest_secret'),
+      );
       const agency = em.create(Agency, { id, name, ingestSecretEncrypted });
       await em.insert(Agency, agency);
       const owner = em.create(User, { agencyId: agency.id, email: ownerEmail, role: 'agency_owner' });
@@ -49,7 +52,10 @@ export class AgenciesService {
   }
 
   private async assertEmailFree(email: string): Promise<void> {
-    const taken = await this.users.createQueryBuilder('u').where('lower(u.email) = lower(:email)', { email }).getExists();
+    const taken = await this.users
+      .createQueryBuilder('u')
+      .where('lower(u.email) = lower(:email)', { email })
+      .getExists();
     if (taken) throw ApiError.conflict('email_taken', `A user with email ${email} already exists`);
   }
 }

@@ -33,7 +33,10 @@ export class AgentsController {
   @Get(':id')
   @Auth({ roles: ANY_ROLE, apiKey: true })
   @ApiErrorResponses(404)
-  async get(@CurrentAuth() auth: AuthContext, @Param('id', ParseUUIDPipe) id: string): Promise<AgentResponseDto> {
+  async get(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<AgentResponseDto> {
     return { success: true, data: await this.agents.get(auth.agencyId, id) };
   }
 
@@ -53,7 +56,10 @@ export class AgentsController {
   @Delete(':id')
   @Auth({ roles: WRITE_ROLES, apiKey: true })
   @ApiErrorResponses(404)
-  async remove(@CurrentAuth() auth: AuthContext, @Param('id', ParseUUIDPipe) id: string): Promise<SuccessResponseDto> {
+  async remove(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<SuccessResponseDto> {
     await this.agents.remove(auth.agencyId, id);
     return { success: true };
   }

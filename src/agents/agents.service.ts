@@ -37,7 +37,10 @@ export class AgentsService {
   }
 
   async list(agencyId: string, query: PageQueryDto): Promise<Page<AgentDto>> {
-    const page = await paginate(this.agents.createQueryBuilder('agent').where('agent.agency_id = :agencyId', { agencyId }), query);
+    const page = await paginate(
+      this.agents.createQueryBuilder('agent').where('agent.agency_id = :agencyId', { agencyId }),
+      query,
+    );
     return { items: page.items.map(toAgentDto), nextCursor: page.nextCursor };
   }
 

@@ -33,7 +33,10 @@ export function Auth(requirement: Omit<AuthRequirement, 'public'>) {
   ].filter(Boolean);
   decorators.push(
     ApiUnauthorizedResponse({ type: ErrorBodyDto, description: `Missing or invalid ${who.join(' or ')}` }),
-    ApiForbiddenResponse({ type: ErrorBodyDto, description: 'Not allowed for this caller (role, or API access disabled)' }),
+    ApiForbiddenResponse({
+      type: ErrorBodyDto,
+      description: 'Not allowed for this caller (role, or API access disabled)',
+    }),
   );
   return applyDecorators(...decorators);
 }

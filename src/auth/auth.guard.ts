@@ -34,7 +34,9 @@ export class AuthGuard implements CanActivate {
       context.getClass(),
     ]);
     if (!requirement) {
-      this.logger.error(`route ${context.getClass().name}.${context.getHandler().name} declares no auth; refused`);
+      this.logger.error(
+        `route ${context.getClass().name}.${context.getHandler().name} declares no auth; refused`,
+      );
       throw ApiError.unauthorized('This route is not available');
     }
     if (requirement.public) return true;
@@ -48,7 +50,8 @@ export class AuthGuard implements CanActivate {
   }
 
   private async authenticateApiKey(token: string, requirement: AuthRequirement): Promise<AuthContext> {
-    if (!requirement.apiKey) throw ApiError.unauthorized('This route needs a user token (JWT), not an API key');
+    if (!requirement.apiKey)
+      throw ApiError.unauthorized('This route needs a user token (JWT), not an API key');
     const key = await this.apiKeys
       .createQueryBuilder('k')
       .innerJoinAndMapOne('k.agency', Agency, 'a', 'a.id = k.agencyId')
@@ -57,7 +60,8 @@ export class AuthGuard implements CanActivate {
       .getOne();
     if (!key) throw ApiError.unauthorized('Unknown or revoked API key');
     const agency = (key as ApiKey & { agency: Agency }).agency;
-    if (!agency.apiEnabled) throw ApiError.forbidden('api_disabled', 'API access is disabled for this agency');
+    if (!agency.apiEnabled)
+      throw ApiError.forbidden('api_disabled', 'API access is disabled for this agency');
     return { kind: 'api_key', agencyId: key.agencyId, apiKeyId: key.id };
   }
 
@@ -70,12 +74,16 @@ export class AuthGuard implements CanActivate {
       throw err;
     }
     const user = isUUID(userId) ? await this.users.findOneBy({ id: userId }) : null;
-    if (!user) throw ApiError.forbidden('not_agency_user', 'The token is valid but its user belongs to no agency');
+    if (!user)
+      throw ApiError.forbidden('not_agency_user', 'The token is valid but its user belongs to no agency');
     if (!requirement.roles) {
       throw ApiError.forbidden('api_key_required', 'This route is for agency API keys');
     }
     if (!requirement.roles.includes(user.role)) {
-      throw ApiError.forbidden('insufficient_role', `This action needs one of: ${requirement.roles.join(', ')}`);
+      throw ApiError.forbidden(
+        'insufficient_role',
+        `This action needs one of: ${requirement.roles.join(', ')}`,
+      );
     }
     return { kind: 'user', agencyId: user.agencyId, userId: user.id, role: user.role };
   }

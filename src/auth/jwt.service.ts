@@ -30,7 +30,8 @@ export class JwtService {
 
   /** A 24 h HS256 token for a user, as the CLI hands out (needs JWT_SECRET). */
   async issue(userId: string, claims: JWTPayload = {}): Promise<string> {
-    if (!this.secret) throw new Error('JWT_SECRET is not set: tokens can only be issued with an HS256 secret');
+    if (!this.secret)
+      throw new Error('JWT_SECRET is not set: tokens can only be issued with an HS256 secret');
     return new SignJWT({ role: 'authenticated', ...claims })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(userId)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config';
 
@@ -24,16 +24,17 @@ export function loggerParams(config: AppConfig): Params {
     pinoHttp: {
       level: config.logLevel,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      genReqId: (req: IncomingMessage, res: ServerResponse) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
+      // Fastify assigns the request id (app.setup.ts); this only covers a request that bypassed it.
+      genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? randomUUID(),
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
       // Ultravox's ingest URL carries a secret path segment: log the route pattern, not the URL.
       serializers: {
-        req: (req: { id: string; method: string; url: string; raw?: { routeOptions?: { url?: string } } }) => ({
+        req: (req: {
+          id: string;
+          method: string;
+          url: string;
+          raw?: { routeOptions?: { url?: string } };
+        }) => ({
           id: req.id,
           method: req.method,
           url: req.url.replace(/(\/webhook-ingest\/[^/]+\/)[^/?]+/, '$1[redacted]'),

@@ -32,7 +32,11 @@ interface Position {
 function decodeCursor(cursor: string): Position {
   try {
     const position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Position;
-    if (typeof position.t === 'string' && typeof position.i === 'string' && !Number.isNaN(Date.parse(position.t))) {
+    if (
+      typeof position.t === 'string' &&
+      typeof position.i === 'string' &&
+      !Number.isNaN(Date.parse(position.t))
+    ) {
       return position;
     }
   } catch {

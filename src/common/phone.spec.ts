@@ -8,7 +8,8 @@ describe('toE164', () => {
     [' +4915112345678 ', '+4915112345678'],
   ])('accepts %s as %s', (input, expected) => expect(toE164(input)).toBe(expected));
 
-  it.each(['5551234567', '+1555', '+1555123456789012', 'call me', '+1 555 CALL NOW', ''])('rejects %s', (input) =>
-    expect(toE164(input)).toBeNull(),
+  it.each(['5551234567', '+1555', '+1555123456789012', 'call me', '+1 555 CALL NOW', ''])(
+    'rejects %s',
+    (input) => expect(toE164(input)).toBeNull(),
   );
 });

@@ -15,8 +15,13 @@ import {
 } from 'class-validator';
 
 const toBool = ({ value }: { value: unknown }) =>
-  value === undefined ? undefined : typeof value === 'boolean' ? value : String(value).toLowerCase() === 'true';
-const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+  value === undefined
+    ? undefined
+    : typeof value === 'boolean'
+      ? value
+      : String(value).toLowerCase() === 'true';
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : Number(value);
 const blankToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 const BASE64_32_BYTES = /^[A-Za-z0-9+/]{43}=$/;
@@ -24,72 +29,111 @@ const DURATION_LIST = /^\s*\d+(ms|s|m|h)?(\s*,\s*\d+(ms|s|m|h)?)*\s*$/;
 
 /** The process environment as the contract (§2) defines it. Names are the variables' names. */
 export class EnvironmentVariables {
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT?: number;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   HOST?: string;
 
-  @IsOptional() @Transform(blankToUndefined) @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' })
   DATABASE_URL?: string;
 
-  @IsOptional() @Transform(blankToUndefined) @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' })
   REDIS_URL?: string;
 
-  @IsOptional() @Transform(blankToUndefined) @IsUrl({ require_tld: false, require_protocol: true })
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @IsUrl({ require_tld: false, require_protocol: true })
   PUBLIC_BASE_URL?: string;
 
-  @IsOptional() @Transform(blankToUndefined) @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters' })
   JWT_SECRET?: string;
 
-  @IsOptional() @Transform(blankToUndefined) @IsUrl({ require_tld: false, require_protocol: true })
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @IsUrl({ require_tld: false, require_protocol: true })
   JWT_JWKS_URL?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   JWT_AUDIENCE?: string;
 
   @Matches(BASE64_32_BYTES, { message: 'must be base64 of exactly 32 bytes (openssl rand -base64 32)' })
   ENCRYPTION_KEY: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   ENCRYPTION_KEYS_PREVIOUS?: string;
 
-  @IsOptional() @Transform(blankToUndefined) @IsUrl({ require_tld: false, require_protocol: true })
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @IsUrl({ require_tld: false, require_protocol: true })
   ULTRAVOX_API_BASE_URL?: string;
 
-  @IsOptional() @Matches(DURATION_LIST, { message: 'must be a comma-separated list of durations such as 30s,5m,30m' })
+  @IsOptional()
+  @Matches(DURATION_LIST, { message: 'must be a comma-separated list of durations such as 30s,5m,30m' })
   WEBHOOK_RETRY_DELAYS?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
   WEBHOOK_TIMEOUT_MS?: number;
 
-  @IsOptional() @Transform(toBool) @IsBoolean()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
   WEBHOOK_ALLOW_PRIVATE_URLS?: boolean;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
   API_RATE_LIMIT_PER_MINUTE?: number;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   BULL_BOARD_USERNAME?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   BULL_BOARD_PASSWORD?: string;
 
-  @IsOptional() @IsIn(['api', 'worker', 'all'])
+  @IsOptional()
+  @IsIn(['api', 'worker', 'all'])
   APP_ROLE?: 'api' | 'worker' | 'all';
 
-  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 
-  @IsOptional() @Transform(toBool) @IsBoolean()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
   DB_MIGRATIONS_RUN?: boolean;
 
   /** Prefix of every Redis key this deployment writes (queues, rate limits); lets tests share one Redis. */
-  @IsOptional() @Matches(/^[A-Za-z0-9_:.-]+$/)
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_:.-]+$/)
   REDIS_PREFIX?: string;
 
   /** Timeout of each request to Ultravox. */
-  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
   ULTRAVOX_TIMEOUT_MS?: number;
 }
 
@@ -106,10 +150,12 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const env = plainToInstance(EnvironmentVariables, raw, { enableImplicitConversion: false });
   const errors = validateSync(env, { skipMissingProperties: false });
   if (!env.JWT_SECRET && !env.JWT_JWKS_URL) {
-    errors.push(Object.assign(new ValidationError(), {
-      property: 'JWT_SECRET',
-      constraints: { required: 'is required unless JWT_JWKS_URL is set' },
-    }));
+    errors.push(
+      Object.assign(new ValidationError(), {
+        property: 'JWT_SECRET',
+        constraints: { required: 'is required unless JWT_JWKS_URL is set' },
+      }),
+    );
   }
   if (errors.length > 0) throw new ConfigValidationError(`Invalid configuration: ${describe(errors)}`);
   return env;

@@ -43,11 +43,17 @@ export class HealthController {
       ]);
       return { status: result.status, details: result.details as HealthDto['details'] };
     } catch (err) {
-      const details = ((err as { response?: { error?: Record<string, { message?: string }> } }).response?.error ?? {});
+      const details =
+        (err as { response?: { error?: Record<string, { message?: string }> } }).response?.error ?? {};
       const down = Object.keys(details);
-      throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, 'unhealthy', `Down: ${down.join(', ') || 'unknown'}`, {
-        details: down.map((field) => ({ field, message: details[field].message ?? 'down' })),
-      });
+      throw new ApiError(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'unhealthy',
+        `Down: ${down.join(', ') || 'unknown'}`,
+        {
+          details: down.map((field) => ({ field, message: details[field].message ?? 'down' })),
+        },
+      );
     }
   }
 

@@ -30,7 +30,10 @@ export class ApiAccessController {
   @Patch()
   @Auth({ roles: WRITE_ROLES })
   @ApiErrorResponses(400, 404)
-  async update(@CurrentAuth() auth: AuthContext, @Body() dto: UpdateApiAccessDto): Promise<ApiAccessResponseDto> {
+  async update(
+    @CurrentAuth() auth: AuthContext,
+    @Body() dto: UpdateApiAccessDto,
+  ): Promise<ApiAccessResponseDto> {
     return { success: true, data: await this.apiAccess.update(auth.agencyId, dto) };
   }
 }

@@ -30,7 +30,12 @@ export class ApiAccessService {
     const key = newApiKey();
     await this.dataSource.transaction(async (em) => {
       // Serialises concurrent regenerations of one agency (one active key, enforced by a unique index too).
-      await em.getRepository(Agency).createQueryBuilder('a').setLock('pessimistic_write').where({ id: agencyId }).getOne();
+      await em
+        .getRepository(Agency)
+        .createQueryBuilder('a')
+        .setLock('pessimistic_write')
+        .where({ id: agencyId })
+        .getOne();
       await em.update(ApiKey, { agencyId, revokedAt: IsNull() }, { revokedAt: new Date() });
       await em.insert(ApiKey, {
         agencyId,
@@ -60,7 +65,10 @@ export class ApiAccessService {
       changes.apiWebhookUrl = dto.webhook_url === null ? null : await this.checkUrl(dto.webhook_url);
     }
     if (dto.default_agent_id !== undefined) {
-      if (dto.default_agent_id !== null && !(await this.agents.existsBy({ id: dto.default_agent_id, agencyId }))) {
+      if (
+        dto.default_agent_id !== null &&
+        !(await this.agents.existsBy({ id: dto.default_agent_id, agencyId }))
+      ) {
         throw ApiError.notFound('agent_not_found', `No agent ${dto.default_agent_id} in this agency`);
       }
       changes.defaultAgentId = dto.default_agent_id;
@@ -74,7 +82,8 @@ export class ApiAccessService {
       await assertWebhookUrlAllowed(url, this.config.webhooks.allowPrivateUrls);
       return url;
     } catch (err) {
-      if (err instanceof WebhookUrlError) throw validationFailed([{ field: 'webhook_url', message: `webhook_url ${err.message}` }]);
+      if (err instanceof WebhookUrlError)
+        throw validationFailed([{ field: 'webhook_url', message: `webhook_url ${err.message}` }]);
       throw err;
     }
   }

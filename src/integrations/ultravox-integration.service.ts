@@ -14,7 +14,7 @@ import { SaveUltravoxIntegrationDto, UltravoxIntegrationDto } from './dto/save-u
 /** The Ultravox events Switchboard follows a call by. */
 export const ULTRAVOX_WEBHOOK_EVENTS = ['call.started', 'call.joined', 'call.ended'];
 const SKIP_HINT =
-  'If the key is right but the Ultravox account has no credits, save it with "skip_validation": true.';
+  'If the key is right but the Ultravox account has no credits, save it with skip_validation: true.';
 
 @Injectable()
 export class UltravoxIntegrationService {
@@ -33,7 +33,10 @@ export class UltravoxIntegrationService {
     const apiKey = dto.api_key.trim();
     if (!dto.skip_validation) await this.remote(() => this.ultravox.validateKey(apiKey));
     const changes: Partial<Agency> = {
-      ultravoxApiKeyEncrypted: this.secretBox.encrypt(apiKey, agencySecretContext(agencyId, 'ultravox_api_key')),
+      ultravoxApiKeyEncrypted: this.secretBox.encrypt(
+        apiKey,
+        agencySecretContext(agencyId, 'ultravox_api_key'),
+      ),
       ultravoxApiKeyAddedAt: new Date(),
       ultravoxApiKeyValidatedAt: dto.skip_validation ? null : new Date(),
     };
@@ -58,9 +61,11 @@ export class UltravoxIntegrationService {
     const agency = await this.agency(agencyId);
     if (agency.ultravoxWebhookId && agency.ultravoxApiKeyEncrypted) {
       const apiKey = this.decryptKey(agency);
-      await this.ultravox.deleteWebhook(apiKey, agency.ultravoxWebhookId).catch((err: Error) =>
-        this.logger.warn({ agencyId, err: err.message }, 'could not remove the Ultravox webhook'),
-      );
+      await this.ultravox
+        .deleteWebhook(apiKey, agency.ultravoxWebhookId)
+        .catch((err: Error) =>
+          this.logger.warn({ agencyId, err: err.message }, 'could not remove the Ultravox webhook'),
+        );
     }
     await this.agencies.update(agencyId, {
       ultravoxApiKeyEncrypted: null,
@@ -74,7 +79,10 @@ export class UltravoxIntegrationService {
   /** A new ingest URL secret; a webhook registered at Ultravox is pointed at the new URL first. */
   async rotateIngestSecret(agencyId: string): Promise<string> {
     const agency = await this.agency(agencyId);
-    agency.ingestSecretEncrypted = this.secretBox.encrypt(randomSecret(), agencySecretContext(agencyId, 'ingest_secret'));
+    agency.ingestSecretEncrypted = this.secretBox.encrypt(
+      randomSecret(),
+      agencySecretContext(agencyId, 'ingest_secret'),
+    );
     const changes: Partial<Agency> = { ingestSecretEncrypted: agency.ingestSecretEncrypted };
     if (agency.ultravoxWebhookId && agency.ultravoxApiKeyEncrypted) {
       Object.assign(changes, await this.registerWebhook(agency, this.decryptKey(agency)));
@@ -84,7 +92,10 @@ export class UltravoxIntegrationService {
   }
 
   ingestUrl(agency: Agency): string {
-    const secret = this.secretBox.decrypt(agency.ingestSecretEncrypted, agencySecretContext(agency.id, 'ingest_secret'));
+    const secret = this.secretBox.decrypt(
+      agency.ingestSecretEncrypted,
+      agencySecretContext(agency.id, 'ingest_secret'),
+    );
     return `${this.config.publicBaseUrl}/functions/v1/webhook-ingest/${agency.id}/${secret}`;
   }
 
@@ -105,11 +116,17 @@ export class UltravoxIntegrationService {
       }
       return this.ultravox.createWebhook(apiKey, webhook);
     });
-    return { ultravoxWebhookId: saved.webhookId, ultravoxSigningSecretEncrypted: this.secretBox.encrypt(secret, context) };
+    return {
+      ultravoxWebhookId: saved.webhookId,
+      ultravoxSigningSecretEncrypted: this.secretBox.encrypt(secret, context),
+    };
   }
 
   private decryptKey(agency: Agency): string {
-    return this.secretBox.decrypt(agency.ultravoxApiKeyEncrypted!, agencySecretContext(agency.id, 'ultravox_api_key'));
+    return this.secretBox.decrypt(
+      agency.ultravoxApiKeyEncrypted!,
+      agencySecretContext(agency.id, 'ultravox_api_key'),
+    );
   }
 
   private async agency(agencyId: string): Promise<Agency> {
@@ -125,11 +142,18 @@ export class UltravoxIntegrationService {
     } catch (err) {
       if (!(err instanceof UltravoxError)) throw err;
       if (err.failure === 'rejected_key') {
-        throw ApiError.badRequest('ultravox_key_rejected', `Ultravox rejected the API key: ${err.message}`, { hint: SKIP_HINT });
+        throw ApiError.badRequest('ultravox_key_rejected', `Ultravox rejected the API key: ${err.message}`, {
+          hint: SKIP_HINT,
+        });
       }
-      throw new ApiError(HttpStatus.BAD_GATEWAY, 'ultravox_unavailable', `Could not reach Ultravox: ${err.message}`, {
-        hint: `Try again later. ${SKIP_HINT}`,
-      });
+      throw new ApiError(
+        HttpStatus.BAD_GATEWAY,
+        'ultravox_unavailable',
+        `Could not reach Ultravox: ${err.message}`,
+        {
+          hint: `Try again later. ${SKIP_HINT}`,
+        },
+      );
     }
   }
 }

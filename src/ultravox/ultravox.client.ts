@@ -47,13 +47,21 @@ export class UltravoxClient implements OnModuleDestroy {
     return this.send<UltravoxWebhook>({ method: 'POST', path: '/api/webhooks', apiKey, body: webhook });
   }
 
-  updateWebhook(apiKey: string, webhookId: string, webhook: Omit<UltravoxWebhook, 'webhookId'>): Promise<UltravoxWebhook> {
+  updateWebhook(
+    apiKey: string,
+    webhookId: string,
+    webhook: Omit<UltravoxWebhook, 'webhookId'>,
+  ): Promise<UltravoxWebhook> {
     const path = `/api/webhooks/${encodeURIComponent(webhookId)}`;
     return this.send<UltravoxWebhook>({ method: 'PATCH', path, apiKey, body: webhook });
   }
 
   async deleteWebhook(apiKey: string, webhookId: string): Promise<void> {
-    await this.send<void>({ method: 'DELETE', path: `/api/webhooks/${encodeURIComponent(webhookId)}`, apiKey });
+    await this.send<void>({
+      method: 'DELETE',
+      path: `/api/webhooks/${encodeURIComponent(webhookId)}`,
+      apiKey,
+    });
   }
 
   private async send<T>(call: Call, attempt = 0): Promise<T> {
@@ -95,8 +103,16 @@ export class UltravoxClient implements OnModuleDestroy {
     const { statusCode } = response;
     if (statusCode >= 200 && statusCode < 300) return (text ? JSON.parse(text) : undefined) as T;
     const failure = failureOf(statusCode);
-    const retryAfterMs = failure === 'rate_limited' || statusCode === 503 ? parseRetryAfter(response.headers['retry-after']) : null;
-    throw new UltravoxError(failure, `Ultravox answered ${statusCode}: ${detailOf(text)}`, statusCode, retryAfterMs);
+    const retryAfterMs =
+      failure === 'rate_limited' || statusCode === 503
+        ? parseRetryAfter(response.headers['retry-after'])
+        : null;
+    throw new UltravoxError(
+      failure,
+      `Ultravox answered ${statusCode}: ${detailOf(text)}`,
+      statusCode,
+      retryAfterMs,
+    );
   }
 }
 

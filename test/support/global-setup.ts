@@ -11,7 +11,9 @@ export default async function globalSetup(): Promise<void> {
     await pg.connect();
     await pg.query('select 1');
   } catch (err) {
-    throw new Error(`e2e tests need Postgres at ${TEST_ADMIN_DATABASE_URL} (run scripts/ensure-services.sh): ${String(err)}`);
+    throw new Error(
+      `e2e tests need Postgres at ${TEST_ADMIN_DATABASE_URL} (run scripts/ensure-services.sh): ${String(err)}`,
+    );
   } finally {
     await pg.end().catch(() => undefined);
   }
@@ -20,11 +22,15 @@ export default async function globalSetup(): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (err) {
-    throw new Error(`e2e tests need Redis at ${TEST_REDIS_URL} (run scripts/ensure-services.sh): ${String(err)}`);
+    throw new Error(
+      `e2e tests need Redis at ${TEST_REDIS_URL} (run scripts/ensure-services.sh): ${String(err)}`,
+    );
   } finally {
     redis.disconnect();
   }
   if (!existsSync(join(__dirname, '..', '..', 'dist', 'src', 'main.js'))) {
-    throw new Error('e2e tests start the built service as a child process: run `npm run build` first (npm test does)');
+    throw new Error(
+      'e2e tests start the built service as a child process: run `npm run build` first (npm test does)',
+    );
   }
 }

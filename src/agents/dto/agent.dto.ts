@@ -1,6 +1,14 @@
 import { OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
+import {
+  IsIn,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  MaxLength,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { CallingWindowDto } from '../../common/calling-window/calling-window.dto';
 import { IsE164 } from '../../common/phone';
 import { TELEPHONY_PROVIDERS, TelephonyProvider } from '../agent.entity';

@@ -1,4 +1,15 @@
-import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, Matches, Validate, ValidatorConstraint, ValidatorConstraintInterface, ValidationArguments } from 'class-validator';
+import {
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsString,
+  Matches,
+  Validate,
+  ValidatorConstraint,
+  ValidatorConstraintInterface,
+  ValidationArguments,
+} from 'class-validator';
 import { CallingWindow, isIanaTimeZone, Weekday, WEEKDAYS } from './calling-window';
 
 const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;

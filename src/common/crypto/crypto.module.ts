@@ -4,7 +4,13 @@ import { SecretBox } from './secret-box';
 
 @Global()
 @Module({
-  providers: [{ provide: SecretBox, inject: [APP_CONFIG], useFactory: (c: AppConfig) => new SecretBox(c.encryptionKeys) }],
+  providers: [
+    {
+      provide: SecretBox,
+      inject: [APP_CONFIG],
+      useFactory: (c: AppConfig) => new SecretBox(c.encryptionKeys),
+    },
+  ],
   exports: [SecretBox],
 })
 export class CryptoModule {}

@@ -9,7 +9,9 @@ describe('SecretBox (AES-256-GCM)', () => {
     const box = new SecretBox([current]);
     const stored = box.encrypt('Zk3pQ9aB.abcdefghijklmnopqrstuvwxyz012345', 'agency:1:ultravox_api_key');
     expect(stored).not.toContain('Zk3pQ9aB');
-    expect(box.decrypt(stored, 'agency:1:ultravox_api_key')).toBe('Zk3pQ9aB.abcdefghijklmnopqrstuvwxyz012345');
+    expect(box.decrypt(stored, 'agency:1:ultravox_api_key')).toBe(
+      'Zk3pQ9aB.abcdefghijklmnopqrstuvwxyz012345',
+    );
   });
 
   it('uses a fresh IV each time', () => {

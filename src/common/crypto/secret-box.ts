@@ -19,7 +19,8 @@ export class SecretBox {
 
   /** keys[0] encrypts; every key decrypts (ENCRYPTION_KEYS_PREVIOUS during rotation). */
   constructor(private readonly keys: Buffer[]) {
-    if (keys.length === 0 || keys.some((k) => k.length !== 32)) throw new SecretBoxError('AES-256 keys are 32 bytes');
+    if (keys.length === 0 || keys.some((k) => k.length !== 32))
+      throw new SecretBoxError('AES-256 keys are 32 bytes');
     this.byId = new Map(keys.map((k) => [keyId(k), k]));
   }
 
@@ -35,14 +36,18 @@ export class SecretBox {
 
   decrypt(stored: string, context: string): string {
     const [version, id, iv, tag, ciphertext] = stored.split(':');
-    if (version !== VERSION || ciphertext === undefined) throw new SecretBoxError('unrecognised ciphertext format');
+    if (version !== VERSION || ciphertext === undefined)
+      throw new SecretBoxError('unrecognised ciphertext format');
     const key = this.byId.get(id);
     if (!key) throw new SecretBoxError(`value was encrypted with key ${id}, which is not configured`);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
       decipher.setAAD(Buffer.from(context, 'utf8'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+      return Buffer.concat([
+        decipher.update(Buffer.from(ciphertext, 'base64url')),
+        decipher.final(),
+      ]).toString('utf8');
     } catch {
       throw new SecretBoxError('ciphertext failed authentication (tampered, or wrong key/context)');
     }

@@ -14,6 +14,8 @@ const DESCRIPTIONS: Record<number, string> = {
 /** Documents error answers in OpenAPI with the one error body of CONTRACT §4. */
 export function ApiErrorResponses(...statuses: number[]) {
   return applyDecorators(
-    ...statuses.map((status) => ApiResponse({ status, type: ErrorBodyDto, description: DESCRIPTIONS[status] ?? 'Error' })),
+    ...statuses.map((status) =>
+      ApiResponse({ status, type: ErrorBodyDto, description: DESCRIPTIONS[status] ?? 'Error' }),
+    ),
   );
 }

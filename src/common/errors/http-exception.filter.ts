@@ -39,8 +39,8 @@ function messageOf(exception: unknown, status: number): string {
 }
 
 /**
- * The one place that shapes error answers (CONTRACT §4). Used by Nest for handler errors and by
- * Fastify's own error and not-found handlers (app.setup.ts), so every path produces the same body.
+ * The one place that shapes error answers (CONTRACT §4). Nest routes handler errors, Fastify's own
+ * (malformed JSON, wrong content type, body too large) and unmatched routes through it.
  */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
@@ -50,11 +50,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    this.send(exception, ctx.getRequest<FastifyRequest>(), ctx.getResponse<FastifyReply>());
-  }
-
-  send(exception: unknown, request: FastifyRequest, reply: FastifyReply): void {
-    void reply.send(this.toBody(exception, request, reply));
+    const reply = ctx.getResponse<FastifyReply>();
+    void reply.send(this.toBody(exception, ctx.getRequest<FastifyRequest>(), reply));
   }
 
   private toBody(exception: unknown, request: FastifyRequest, reply: FastifyReply): ErrorBodyDto {
@@ -74,20 +71,32 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     void reply.status(status);
     if (exception instanceof ApiError) {
-      for (const [name, value] of Object.entries(exception.extra.headers ?? {})) void reply.header(name, value);
+      for (const [name, value] of Object.entries(exception.extra.headers ?? {}))
+        void reply.header(name, value);
       return this.body(exception.code, exception.message, exception.extra);
     }
     if (status >= 500) {
       const errorId = randomUUID();
-      const err = exception instanceof Error ? { type: exception.name, message: exception.message } : { exception };
-      this.logger.error({ error_id: errorId, err, method: request.method, url: request.routeOptions?.url }, 'unhandled error');
+      const err =
+        exception instanceof Error ? { type: exception.name, message: exception.message } : { exception };
+      this.logger.error(
+        { error_id: errorId, err, method: request.method, url: request.routeOptions?.url },
+        'unhandled error',
+      );
       void reply.status(500);
-      return { success: false, error: { code: 'internal_error', message: 'Internal server error', error_id: errorId } };
+      return {
+        success: false,
+        error: { code: 'internal_error', message: 'Internal server error', error_id: errorId },
+      };
     }
     return this.body(CODE_BY_STATUS[status] ?? `http_${status}`, messageOf(exception, status));
   }
 
-  private body(code: string, message: string, options: { hint?: string; details?: ErrorBodyDto['error']['details'] } = {}): ErrorBodyDto {
+  private body(
+    code: string,
+    message: string,
+    options: { hint?: string; details?: ErrorBodyDto['error']['details'] } = {},
+  ): ErrorBodyDto {
     const error: ErrorBodyDto['error'] = { code, message };
     if (options.hint) error.hint = options.hint;
     if (options.details) error.details = options.details;

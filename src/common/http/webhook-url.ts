@@ -17,13 +17,15 @@ export async function assertWebhookUrlAllowed(raw: string, allowPrivate: boolean
   }
   if (url.username || url.password) throw new WebhookUrlError('must not contain credentials');
   if (allowPrivate) {
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new WebhookUrlError('must be an http(s) URL');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new WebhookUrlError('must be an http(s) URL');
     return url;
   }
   if (url.protocol !== 'https:') throw new WebhookUrlError('must use https');
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) {
-    if (isPrivateAddress(host)) throw new WebhookUrlError(`must not target a private or loopback address (${host})`);
+    if (isPrivateAddress(host))
+      throw new WebhookUrlError(`must not target a private or loopback address (${host})`);
     return url;
   }
   if (isPrivateHostName(host)) throw new WebhookUrlError(`must not target a local host name (${host})`);

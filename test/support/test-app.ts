@@ -1,0 +1,107 @@
+import { NestFactory } from '@nestjs/core';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import Redis from 'ioredis';
+import { AppModule } from '../../src/app.module';
+import { APP_OPTIONS, configureApp, createFastifyAdapter } from '../../src/app.setup';
+import { buildAppConfig } from '../../src/config/app-config';
+import { prepareDatabase } from '../../src/database/migrate';
+import { TEST_ADMIN_DATABASE_URL, TEST_REDIS_URL } from './env';
+
+export interface TestApp {
+  /** e.g. http://127.0.0.1:40123 */
+  url: string;
+  app: NestFastifyApplication;
+  /** The environment the app was started with (secrets included, for assertions). */
+  env: Record<string, string>;
+  /** A direct connection to this app's own database, for asserting what was stored. */
+  db: Client;
+  close(): Promise<void>;
+}
+
+/** A fresh, empty database (and its URL) that no other spec file touches. */
+export async function createTestDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `sb_test_${randomBytes(6).toString('hex')}`;
+  const admin = new Client({ connectionString: TEST_ADMIN_DATABASE_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(TEST_ADMIN_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: async () => {
+      const client = new Client({ connectionString: TEST_ADMIN_DATABASE_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+/** The environment of a test app: real Postgres and Redis, its own database and Redis prefix. */
+export function testEnv(databaseUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: `sbtest:${randomBytes(4).toString('hex')}`,
+    JWT_SECRET: randomBytes(24).toString('hex'),
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    ULTRAVOX_API_BASE_URL: 'http://127.0.0.1:9',
+    ULTRAVOX_TIMEOUT_MS: '1500',
+    PUBLIC_BASE_URL: 'https://switchboard.test',
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  };
+}
+
+/**
+ * Boots the real application, through the same configureApp as production, on a random loopback port.
+ * process.env is per spec file under Jest, so setting it here affects only this file.
+ */
+export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const database = await createTestDatabase();
+  const env = testEnv(database.url, overrides);
+  Object.assign(process.env, env);
+  const config = buildAppConfig(process.env);
+  await prepareDatabase(config.databaseUrl, true);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    createFastifyAdapter(),
+    {
+      ...APP_OPTIONS,
+      logger: false,
+    },
+  );
+  configureApp(app);
+  await app.listen(0, '127.0.0.1');
+  const db = new Client({ connectionString: database.url });
+  await db.connect();
+  return {
+    url: (await app.getUrl()).replace('[::1]', '127.0.0.1'),
+    app,
+    env,
+    db,
+    close: async () => {
+      await db.end();
+      await app.close();
+      await clearRedisPrefix(env.REDIS_PREFIX);
+      await database.drop();
+    },
+  };
+}
+
+async function clearRedisPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    const stream = redis.scanStream({ match: `${prefix}:*`, count: 500 });
+    for await (const keys of stream as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.del(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,0 +1,85 @@
+import { Scheduler } from './scheduler';
+import { billedSeconds, joins, summariesFor } from './scenarios';
+import { SimTimings, SimAccount, SimCall, WebhookEvent, EndReason } from './types';
+import { WebhookSender } from './webhook-sender';
+
+const SIP_TERMINATION: Partial<Record<SimCall['scenario'], string>> = {
+  no_answer: 'SIP_TERMINATION_TIMEOUT',
+  busy: 'SIP_TERMINATION_BUSY',
+};
+
+/** Plays a created call out on timers: started → (joined → transcript) → ended → billed. */
+export class CallRunner {
+  constructor(
+    private readonly timings: SimTimings,
+    private readonly scheduler: Scheduler,
+    private readonly sender: WebhookSender,
+  ) {}
+
+  start(account: SimAccount, sim: SimCall): void {
+    // Deferred so the 201 answer leaves before call.started, as with the real service.
+    this.scheduler.after(0, () => this.emit(account, sim, 'call.started'));
+    switch (sim.scenario) {
+      case 'no_answer':
+        this.scheduler.after(this.timings.joinTimeoutMs, () => this.end(account, sim, 'unjoined'));
+        return;
+      case 'busy':
+        this.scheduler.after(this.timings.joinDelayMs, () => this.end(account, sim, 'unjoined'));
+        return;
+      case 'connection_error':
+        this.scheduler.after(this.timings.joinDelayMs, () => this.end(account, sim, 'connection_error'));
+        return;
+      default:
+        this.scheduler.after(this.timings.joinDelayMs, () => this.join(account, sim));
+    }
+  }
+
+  private join(account: SimAccount, sim: SimCall): void {
+    sim.phase = 'joined';
+    sim.call.joined = new Date().toISOString();
+    this.emit(account, sim, 'call.joined');
+    this.speak(account, sim);
+  }
+
+  /** One transcript message per turn; the initial greeting is "spoken" as the call joins. */
+  private speak(account: SimAccount, sim: SimCall): void {
+    sim.spoken += 1;
+    if (sim.spoken < sim.script.length) {
+      this.scheduler.after(this.timings.turnDelayMs, () => this.speak(account, sim));
+    } else {
+      this.scheduler.after(this.timings.endDelayMs, () => this.end(account, sim, 'hangup'));
+    }
+  }
+
+  private end(account: SimAccount, sim: SimCall, reason: EndReason): void {
+    const call = sim.call;
+    sim.phase = 'ended';
+    sim.spoken = sim.script.length;
+    call.ended = new Date().toISOString();
+    call.endReason = reason;
+    call.billedDuration = `${billedSeconds(sim.script)}s`;
+    const terminationReason = SIP_TERMINATION[sim.scenario];
+    call.sipDetails = terminationReason ? { terminationReason } : null;
+    if (joins(sim.scenario)) Object.assign(call, summariesFor(sim.scenario, customerName(sim)));
+    this.emit(account, sim, 'call.ended');
+    this.scheduler.after(this.timings.billedDelayMs, () => this.bill(account, sim));
+  }
+
+  private bill(account: SimAccount, sim: SimCall): void {
+    sim.phase = 'billed';
+    sim.call.billingStatus = joins(sim.scenario)
+      ? 'BILLING_STATUS_BILLED'
+      : 'BILLING_STATUS_FREE_ZERO_EFFECTIVE_DURATION';
+    this.emit(account, sim, 'call.billed');
+  }
+
+  /** Fire and forget: delivery outcomes are recorded in state, never thrown into a timer. */
+  private emit(account: SimAccount, sim: SimCall, event: WebhookEvent): void {
+    void this.sender.send(account, sim, event);
+  }
+}
+
+export function customerName(sim: SimCall): string | undefined {
+  const name = sim.call.templateContext.customerName;
+  return typeof name === 'string' && name.trim() !== '' ? name : undefined;
+}

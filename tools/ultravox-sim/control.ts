@@ -1,0 +1,149 @@
+import { FastifyInstance } from 'fastify';
+import { Scheduler } from './scheduler';
+import { liveCallCount, SimState } from './state';
+import {
+  DeliveryAttempt,
+  Fault,
+  FaultInput,
+  RecordedRequest,
+  SimCall,
+  SimWebhook,
+  UltravoxCall,
+  WEBHOOK_EVENTS,
+} from './types';
+import { checkFault, isObject } from './validation';
+import { WebhookSender } from './webhook-sender';
+
+export interface SimCallView {
+  accountId: string;
+  keyPrefix: string;
+  scenario: SimCall['scenario'];
+  phase: SimCall['phase'];
+  messagesSpoken: number;
+  messagesTotal: number;
+  call: UltravoxCall;
+}
+
+export interface SimAccountView {
+  accountId: string;
+  keyPrefix: string;
+  liveCalls: number;
+  maxConcurrentLive: number;
+  webhooks: SimWebhook[];
+}
+
+export interface SimCallsView {
+  accounts: SimAccountView[];
+  calls: SimCallView[];
+}
+
+/** A control request the simulator cannot honour; the error handler answers `statusCode` with `{detail}`. */
+export class SimControlError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The test/demo controls, shared by the `/_sim/*` routes and the object startUltravoxSim returns. */
+export class SimControl {
+  constructor(
+    private readonly state: SimState,
+    private readonly scheduler: Scheduler,
+    private readonly sender: WebhookSender,
+  ) {}
+
+  addFault(input: FaultInput): Fault {
+    const checked = checkFault(input);
+    if (!checked.ok) throw new SimControlError(400, checked.detail);
+    return this.state.addFault(checked.value);
+  }
+
+  faults(): Fault[] {
+    return [...this.state.faults];
+  }
+
+  clearFaults(): void {
+    this.state.faults.length = 0;
+  }
+
+  requests(): RecordedRequest[] {
+    return [...this.state.requests];
+  }
+
+  clearRequests(): void {
+    this.state.requests.length = 0;
+  }
+
+  deliveries(): DeliveryAttempt[] {
+    return [...this.state.deliveries];
+  }
+
+  calls(): SimCallsView {
+    const accounts = [...this.state.accounts.values()];
+    return {
+      accounts: accounts.map((account) => ({
+        accountId: account.accountId,
+        keyPrefix: account.keyPrefix,
+        liveCalls: liveCallCount(account),
+        maxConcurrentLive: account.maxConcurrentLive,
+        webhooks: [...account.webhooks.values()],
+      })),
+      calls: accounts
+        .flatMap((account) => [...account.calls.values()].map((sim) => ({ account, sim })))
+        .sort((a, b) => a.sim.seq - b.sim.seq)
+        .map(({ account, sim }) => ({
+          accountId: account.accountId,
+          keyPrefix: account.keyPrefix,
+          scenario: sim.scenario,
+          phase: sim.phase,
+          messagesSpoken: sim.spoken,
+          messagesTotal: sim.script.length,
+          call: sim.call,
+        })),
+    };
+  }
+
+  /** Stops every call and pending retry, then forgets all accounts, faults, requests and deliveries. */
+  reset(): void {
+    this.scheduler.cancelAll();
+    this.state.clear();
+  }
+
+  /** Sends the event again to the call's matching webhooks; resolves when those attempts are done. */
+  resend(callId: string, event: string): Promise<DeliveryAttempt[]> {
+    const known = WEBHOOK_EVENTS.find((name) => name === event);
+    if (known === undefined) throw new SimControlError(400, `event: "${event}" is not a known event.`);
+    const found = this.state.findCall(callId);
+    if (!found) throw new SimControlError(404, 'Not found.');
+    return this.sender.resend(found.account, found.call, known);
+  }
+}
+
+export function registerControlRoutes(app: FastifyInstance, control: SimControl): void {
+  app.post<{ Body: unknown }>('/_sim/faults', async (request, reply) => {
+    return reply.code(201).send(control.addFault(request.body as FaultInput));
+  });
+  app.get('/_sim/faults', async () => ({ faults: control.faults() }));
+  app.delete('/_sim/faults', async (_request, reply) => {
+    control.clearFaults();
+    return reply.code(204).send();
+  });
+  app.get('/_sim/requests', async () => ({ requests: control.requests() }));
+  app.delete('/_sim/requests', async (_request, reply) => {
+    control.clearRequests();
+    return reply.code(204).send();
+  });
+  app.get('/_sim/calls', async () => control.calls());
+  app.get('/_sim/webhook-deliveries', async () => ({ deliveries: control.deliveries() }));
+  app.post('/_sim/reset', async (_request, reply) => {
+    control.reset();
+    return reply.code(204).send();
+  });
+  app.post<{ Params: { callId: string }; Body: unknown }>('/_sim/calls/:callId/resend', async (request) => {
+    const event = isObject(request.body) ? request.body.event : undefined;
+    return { deliveries: await control.resend(request.params.callId, String(event)) };
+  });
+}

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { DeliveryAttempt, Fault, FaultInput, RecordedRequest, SimAccount, SimCall } from './types';
+
+/** Everything the simulator remembers. Accounts are keyed by the full API key: one key, one account. */
+export class SimState {
+  readonly accounts = new Map<string, SimAccount>();
+  readonly requests: RecordedRequest[] = [];
+  readonly deliveries: DeliveryAttempt[] = [];
+  readonly faults: Fault[] = [];
+  private callSeq = 0;
+  private faultSeq = 0;
+
+  account(apiKey: string): SimAccount {
+    let account = this.accounts.get(apiKey);
+    if (!account) {
+      account = {
+        accountId: accountIdFor(apiKey),
+        keyPrefix: apiKey.slice(0, 8),
+        calls: new Map(),
+        webhooks: new Map(),
+        maxConcurrentLive: 0,
+      };
+      this.accounts.set(apiKey, account);
+    }
+    return account;
+  }
+
+  accountById(accountId: string): SimAccount | undefined {
+    return [...this.accounts.values()].find((account) => account.accountId === accountId);
+  }
+
+  findCall(callId: string): { account: SimAccount; call: SimCall } | undefined {
+    for (const account of this.accounts.values()) {
+      const call = account.calls.get(callId);
+      if (call) return { account, call };
+    }
+    return undefined;
+  }
+
+  nextCallSeq(): number {
+    this.callSeq += 1;
+    return this.callSeq;
+  }
+
+  addFault(input: FaultInput): Fault {
+    this.faultSeq += 1;
+    const fault: Fault = {
+      id: this.faultSeq,
+      method: input.method ? input.method.toUpperCase() : null,
+      path: input.path,
+      status: input.status,
+      body: input.body,
+      headers: input.headers ?? {},
+      delayMs: input.delayMs ?? 0,
+      remaining: input.times ?? 1,
+    };
+    this.faults.push(fault);
+    return fault;
+  }
+
+  /** The first armed fault matching the request, with one use consumed. */
+  takeFault(method: string, path: string): Fault | undefined {
+    const index = this.faults.findIndex((fault) => faultMatches(fault, method, path));
+    if (index < 0) return undefined;
+    const fault = this.faults[index];
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) this.faults.splice(index, 1);
+    return fault;
+  }
+
+  clear(): void {
+    this.accounts.clear();
+    this.requests.length = 0;
+    this.deliveries.length = 0;
+    this.faults.length = 0;
+  }
+}
+
+export function liveCallCount(account: SimAccount): number {
+  return [...account.calls.values()].filter((sim) => sim.call.ended === null).length;
+}
+
+function faultMatches(fault: Fault, method: string, path: string): boolean {
+  if (fault.method !== null && fault.method !== method.toUpperCase()) return false;
+  if (fault.path.endsWith('*')) return path.startsWith(fault.path.slice(0, -1));
+  return path === fault.path;
+}
+
+/** Stable across restarts, so a demo that stored the accountId still finds it. */
+function accountIdFor(apiKey: string): string {
+  const hex = createHash('sha256').update(apiKey).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}

@@ -1,0 +1,160 @@
+// Shapes shared by the simulator's modules. API-facing types mirror reference/ultravox-api.md.
+
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+export type WebhookEvent = 'call.started' | 'call.joined' | 'call.ended' | 'call.billed';
+export const WEBHOOK_EVENTS: readonly WebhookEvent[] = [
+  'call.started',
+  'call.joined',
+  'call.ended',
+  'call.billed',
+];
+
+export type Scenario = 'answered' | 'negative' | 'long' | 'no_answer' | 'busy' | 'connection_error';
+
+export type EndReason =
+  'unjoined' | 'hangup' | 'agent_hangup' | 'timeout' | 'connection_error' | 'system_error';
+
+export type MessageRole =
+  'MESSAGE_ROLE_AGENT' | 'MESSAGE_ROLE_USER' | 'MESSAGE_ROLE_TOOL_CALL' | 'MESSAGE_ROLE_TOOL_RESULT';
+
+export interface UltravoxMessage {
+  role: MessageRole;
+  text: string;
+  medium: 'MESSAGE_MEDIUM_VOICE';
+  callStageMessageIndex: number;
+  toolName?: string;
+  invocationId?: string;
+  timespan?: { start: string; end: string };
+}
+
+export interface UltravoxCall {
+  callId: string;
+  created: string;
+  joined: string | null;
+  ended: string | null;
+  endReason: EndReason | null;
+  billedDuration: string | null;
+  billingStatus: string;
+  shortSummary: string | null;
+  summary: string | null;
+  metadata: Record<string, string>;
+  medium: JsonObject;
+  templateContext: JsonObject;
+  firstSpeakerSettings: JsonObject;
+  agentId: string;
+  agent: { agentId: string; name: string };
+  maxDuration: string;
+  joinTimeout: string;
+  recordingEnabled: boolean;
+  sipDetails: { terminationReason: string } | null;
+}
+
+export type CallPhase = 'created' | 'joined' | 'ended' | 'billed';
+
+/** A call plus what the simulator needs to play it out. */
+export interface SimCall {
+  seq: number;
+  accountId: string;
+  scenario: Scenario;
+  phase: CallPhase;
+  call: UltravoxCall;
+  /** The whole scripted transcript; only the first `spoken` entries are visible through the API. */
+  script: UltravoxMessage[];
+  spoken: number;
+  /** Exact bytes sent per event, so a resend is a true duplicate. */
+  sentBodies: Map<WebhookEvent, string>;
+}
+
+export interface SimWebhook {
+  webhookId: string;
+  url: string;
+  events: WebhookEvent[];
+  secrets: string[];
+  agentId: string | null;
+  created: string;
+  status: 'normal';
+}
+
+export interface SimAccount {
+  accountId: string;
+  /** First 8 characters of the API key: enough to tell accounts apart in control output. */
+  keyPrefix: string;
+  calls: Map<string, SimCall>;
+  webhooks: Map<string, SimWebhook>;
+  maxConcurrentLive: number;
+}
+
+export interface DeliveryAttempt {
+  event: WebhookEvent;
+  callId: string;
+  webhookId: string;
+  url: string;
+  attempt: number;
+  /** HTTP status, or null when the connection failed or timed out. */
+  status: number | null;
+  error: string | null;
+  resend: boolean;
+  at: string;
+}
+
+export interface FaultInput {
+  method?: string;
+  /** Exact path, or a prefix ending in `*`. */
+  path: string;
+  status: number;
+  body?: Json;
+  headers?: Record<string, string>;
+  delayMs?: number;
+  times?: number;
+}
+
+export interface Fault {
+  id: number;
+  method: string | null;
+  path: string;
+  status: number;
+  body: Json | undefined;
+  headers: Record<string, string>;
+  delayMs: number;
+  remaining: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string | string[]>;
+  headers: Record<string, string>;
+  body: Json | null;
+  at: string;
+}
+
+export interface SimTimings {
+  /** Creation → media connected (also when busy / connection_error are decided). */
+  joinDelayMs: number;
+  /** Between two transcript messages. */
+  turnDelayMs: number;
+  /** Last message → call ended. */
+  endDelayMs: number;
+  /** Call ended → billing final. */
+  billedDelayMs: number;
+  /** How long a no-answer call rings before it ends unjoined. */
+  joinTimeoutMs: number;
+  /** First webhook retry delay; doubles per retry. */
+  webhookRetryDelayMs: number;
+}
+
+export interface SimOptions {
+  port: number;
+  host: string;
+  maxConcurrentCalls: number;
+  /** Multiplies every default timing: 0.01 plays a whole call out in tens of milliseconds. */
+  timeScale: number;
+  /** Explicit timings win over timeScale. */
+  timings: Partial<SimTimings>;
+  webhookRetries: number;
+  webhookTimeoutMs: number;
+  messagesPageSize: number;
+  logger: boolean;
+}
