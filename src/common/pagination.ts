@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, isUUID, Max, Min } from 'class-validator';
 import { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 import { ApiError } from './errors/api-error';
 
@@ -29,14 +29,13 @@ interface Position {
   i: string;
 }
 
+/** created_at::text as Postgres prints it, e.g. `2026-11-23 10:52:26.123456+00`. */
+const POSTGRES_TIMESTAMPTZ = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+
 function decodeCursor(cursor: string): Position {
   try {
     const position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Position;
-    if (
-      typeof position.t === 'string' &&
-      typeof position.i === 'string' &&
-      !Number.isNaN(Date.parse(position.t))
-    ) {
+    if (typeof position.t === 'string' && POSTGRES_TIMESTAMPTZ.test(position.t) && isUUID(position.i)) {
       return position;
     }
   } catch {
