@@ -4,6 +4,7 @@ import { BullModule } from '@nestjs/bullmq';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { BullBoardModule } from '@bull-board/nestjs';
 import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { LoggerModule } from 'nestjs-pino';
 import { AgenciesModule } from './agencies/agencies.module';
 import { AgentsModule } from './agents/agents.module';
@@ -19,6 +20,9 @@ import { AppConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source-options';
 import { HealthModule } from './health/health.module';
 import { IntegrationsModule } from './integrations/integrations.module';
+import { QUEUES } from './common/queues';
+import { WebhooksModule } from './webhooks/webhooks.module';
+import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
 
 export const BULL_BOARD_ROUTE = '/admin/queues';
 
@@ -56,21 +60,33 @@ function apiModules(config: AppConfig): NonNullable<ModuleMetadata['imports']> {
     AgenciesModule,
     IntegrationsModule,
     AgentsModule,
+    WebhooksModule,
   ];
   if (config.bullBoard) {
-    modules.push(BullBoardModule.forRoot({ route: BULL_BOARD_ROUTE, adapter: BullBoardFastifyAdapter }));
+    modules.push(
+      BullBoardModule.forRoot({ route: BULL_BOARD_ROUTE, adapter: BullBoardFastifyAdapter }),
+      ...Object.values(QUEUES).map((name) => BullBoardModule.forFeature({ name, adapter: BullMQAdapter })),
+    );
   }
   return modules;
 }
+
+/** The queue processors and the sweepers that keep Redis in step with Postgres. */
+const workerModules = (): NonNullable<ModuleMetadata['imports']> => [WebhooksWorkerModule];
 
 @Module({})
 export class AppModule {
   /** APP_ROLE: `api` serves HTTP, `worker` runs the queue processors, `all` both (CONTRACT §1). */
   static forRoot(config: AppConfig): DynamicModule {
     const api = config.role === 'api' || config.role === 'all';
+    const worker = config.role === 'worker' || config.role === 'all';
     return {
       module: AppModule,
-      imports: [...infrastructure(config), ...(api ? apiModules(config) : [])],
+      imports: [
+        ...infrastructure(config),
+        ...(api ? apiModules(config) : []),
+        ...(worker ? workerModules() : []),
+      ],
       providers: [
         AllowedMethods,
         { provide: APP_PIPE, useValue: validationPipe },

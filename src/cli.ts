@@ -25,7 +25,9 @@ function required(options: Options, name: string, check?: (value: string) => boo
 }
 
 async function run(command: string | undefined, options: Options): Promise<object> {
-  if (!command || !['agency:create', 'user:add', 'token'].includes(command)) throw new UsageError(USAGE);
+  if (!command || !['agency:create', 'user:add', 'token'].includes(command)) {
+    throw new UsageError(`${command ? `unknown command "${command}"` : 'no command given'} (${USAGE})`);
+  }
   const config = buildAppConfig(process.env);
   await prepareDatabase(config.databaseUrl, config.runMigrations);
   const app = await NestFactory.createApplicationContext(CliModule.forRoot(config), { logger: false });

@@ -17,7 +17,13 @@ export interface AppConfig {
   /** Current key first; older keys are still accepted for decryption. */
   encryptionKeys: Buffer[];
   ultravox: { baseUrl: string; timeoutMs: number };
-  webhooks: { retryDelaysMs: number[]; timeoutMs: number; allowPrivateUrls: boolean };
+  webhooks: {
+    retryDelaysMs: number[];
+    timeoutMs: number;
+    allowPrivateUrls: boolean;
+    concurrency: number;
+    sweepIntervalMs: number;
+  };
   apiRateLimitPerMinute: number;
   bullBoard?: { username: string; password: string };
   logLevel: string;
@@ -70,6 +76,8 @@ export function buildAppConfig(raw: Record<string, string | undefined> = process
       retryDelaysMs: parseDurationList(env.WEBHOOK_RETRY_DELAYS ?? '30s,5m,30m'),
       timeoutMs: env.WEBHOOK_TIMEOUT_MS ?? 10_000,
       allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS ?? false,
+      concurrency: env.WEBHOOK_DELIVERY_CONCURRENCY ?? 50,
+      sweepIntervalMs: env.WEBHOOK_SWEEP_INTERVAL_MS ?? 10_000,
     },
     apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE ?? 100,
     bullBoard:

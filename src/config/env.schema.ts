@@ -129,6 +129,21 @@ export class EnvironmentVariables {
   @Matches(/^[A-Za-z0-9_:.-]+$/)
   REDIS_PREFIX?: string;
 
+  /** Deliveries one worker process sends at once. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WEBHOOK_DELIVERY_CONCURRENCY?: number;
+
+  /** How often each worker looks for due deliveries that lost their queue job. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  WEBHOOK_SWEEP_INTERVAL_MS?: number;
+
   /** Timeout of each request to Ultravox. */
   @IsOptional()
   @Transform(toInt)

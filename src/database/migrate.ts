@@ -33,7 +33,9 @@ export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
     await admin.connect();
     await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
   } catch (err) {
-    if ((err as { code?: string }).code === '42P04') return;
+    // 42P04: it exists; 23505: another replica created it a moment ago (pg_database unique index).
+    const code = (err as { code?: string }).code;
+    if (code === '42P04' || code === '23505') return;
     throw new DatabaseSetupError(
       `Database "${name}" does not exist and could not be created (${(err as Error).message}). ` +
         `Create it with: createdb -h ${adminUrl.hostname} -U <a role allowed to create databases> ${name}`,

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, IsNull, Repository } from 'typeorm';
 import { agencySecretContext } from '../agencies/agencies.service';
@@ -7,9 +7,7 @@ import { Agent } from '../agents/agent.entity';
 import { describeApiKey, hashApiKey, newApiKey } from '../auth/api-key-format';
 import { SecretBox } from '../common/crypto/secret-box';
 import { ApiError } from '../common/errors/api-error';
-import { validationFailed } from '../common/errors/validation';
-import { assertWebhookUrlAllowed, WebhookUrlError } from '../common/http/webhook-url';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { WebhookEndpointsService } from '../webhooks/endpoints/webhook-endpoints.service';
 import { ApiKey } from './api-key.entity';
 import { ApiAccessDto, UpdateApiAccessDto } from './dto/api-access.dto';
 
@@ -17,12 +15,12 @@ import { ApiAccessDto, UpdateApiAccessDto } from './dto/api-access.dto';
 @Injectable()
 export class ApiAccessService {
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectRepository(Agency) private readonly agencies: Repository<Agency>,
     @InjectRepository(ApiKey) private readonly apiKeys: Repository<ApiKey>,
     @InjectRepository(Agent) private readonly agents: Repository<Agent>,
     private readonly secretBox: SecretBox,
+    private readonly endpoints: WebhookEndpointsService,
   ) {}
 
   /** Makes a new key and revokes the previous one in the same transaction; returns the key, once. */
@@ -62,7 +60,8 @@ export class ApiAccessService {
     const changes: Partial<Agency> = {};
     if (dto.enabled !== undefined) changes.apiEnabled = dto.enabled;
     if (dto.webhook_url !== undefined) {
-      changes.apiWebhookUrl = dto.webhook_url === null ? null : await this.checkUrl(dto.webhook_url);
+      changes.apiWebhookUrl =
+        dto.webhook_url === null ? null : await this.endpoints.checkUrl(dto.webhook_url, 'webhook_url');
     }
     if (dto.default_agent_id !== undefined) {
       if (
@@ -73,18 +72,14 @@ export class ApiAccessService {
       }
       changes.defaultAgentId = dto.default_agent_id;
     }
-    if (Object.keys(changes).length > 0) await this.agencies.update(agencyId, changes);
-    return this.get(agencyId);
-  }
-
-  private async checkUrl(url: string): Promise<string> {
-    try {
-      await assertWebhookUrlAllowed(url, this.config.webhooks.allowPrivateUrls);
-      return url;
-    } catch (err) {
-      if (err instanceof WebhookUrlError)
-        throw validationFailed([{ field: 'webhook_url', message: `webhook_url ${err.message}` }]);
-      throw err;
+    if (Object.keys(changes).length > 0) {
+      await this.dataSource.transaction(async (em) => {
+        await em.update(Agency, agencyId, changes);
+        if (changes.apiWebhookUrl !== undefined) {
+          await this.endpoints.syncIntegrationEndpoint(em, agencyId, changes.apiWebhookUrl);
+        }
+      });
     }
+    return this.get(agencyId);
   }
 }

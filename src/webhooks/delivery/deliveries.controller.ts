@@ -1,0 +1,47 @@
+import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { ANY_ROLE, Auth, CurrentAuth, WRITE_ROLES } from '../../auth/auth.decorator';
+import type { AuthContext } from '../../auth/auth-context';
+import { ApiErrorResponses } from '../../common/errors/api-error-responses.decorator';
+import { DeliveriesService } from './deliveries.service';
+import { DeliveryListResponseDto, DeliveryQueryDto, DeliveryResponseDto } from './dto/delivery.dto';
+
+@ApiTags('Webhooks')
+@Controller()
+export class DeliveriesController {
+  constructor(private readonly deliveries: DeliveriesService) {}
+
+  /** Deliveries to the integration page's webhook_url, newest first, each with every attempt. */
+  @Get('api/v1/integrations/api/deliveries')
+  @Auth({ roles: ANY_ROLE, apiKey: true })
+  @ApiErrorResponses(400)
+  async integrationDeliveries(
+    @CurrentAuth() auth: AuthContext,
+    @Query() query: DeliveryQueryDto,
+  ): Promise<DeliveryListResponseDto> {
+    const page = await this.deliveries.list(auth.agencyId, { integration: true }, query);
+    return { success: true, data: page.items, next_cursor: page.nextCursor };
+  }
+
+  @Get('api/v1/webhook-deliveries/:id')
+  @Auth({ roles: ANY_ROLE, apiKey: true })
+  @ApiErrorResponses(404)
+  async get(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<DeliveryResponseDto> {
+    return { success: true, data: await this.deliveries.get(auth.agencyId, id) };
+  }
+
+  /** Sends one delivery again now (also one that failed for good); the attempt joins its log. */
+  @Post('api/v1/webhook-deliveries/:id/retry')
+  @HttpCode(202)
+  @Auth({ roles: WRITE_ROLES, apiKey: true })
+  @ApiErrorResponses(404)
+  async retry(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', ParseUUIDPipe) id: string,
+  ): Promise<DeliveryResponseDto> {
+    return { success: true, data: await this.deliveries.retry(auth.agencyId, id) };
+  }
+}

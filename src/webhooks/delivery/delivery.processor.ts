@@ -1,0 +1,32 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, OnApplicationBootstrap } from '@nestjs/common';
+import { Job } from 'bullmq';
+import { DeliverJob, QUEUES } from '../../common/queues';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { DeliveryAttemptService, RetryLater } from './delivery-attempt.service';
+
+/** Used only when an attempt failed in an unexpected way (e.g. Postgres unreachable). */
+const UNEXPECTED_FAILURE_RETRY_MS = 5_000;
+
+/** The spacing of retries is WEBHOOK_RETRY_DELAYS, carried by the error the attempt throws. */
+export function deliveryBackoff(_attemptsMade: number, _type?: string, err?: Error): number {
+  return err instanceof RetryLater ? err.retryDelayMs : UNEXPECTED_FAILURE_RETRY_MS;
+}
+
+@Processor(QUEUES.webhookDelivery, { settings: { backoffStrategy: deliveryBackoff } })
+export class DeliveryProcessor extends WorkerHost implements OnApplicationBootstrap {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly attempts: DeliveryAttemptService,
+  ) {
+    super();
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker.concurrency = this.config.webhooks.concurrency;
+  }
+
+  async process(job: Job<DeliverJob>): Promise<void> {
+    await this.attempts.attempt(job.data.deliveryId, job.data.manual ?? false);
+  }
+}

@@ -1,0 +1,115 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { JobsOptions, Queue } from 'bullmq';
+import { randomBytes } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { DeliverJob, JOBS, QUEUES } from '../../common/queues';
+import { WebhookEventType } from '../webhook-event-types';
+
+/** Emits one event inside the caller's transaction; the returned deliveries are enqueued after commit. */
+export type Emit = (
+  agencyId: string,
+  type: WebhookEventType,
+  fields: Record<string, unknown>,
+  onlyEndpointId?: string,
+) => Promise<EmittedEvent>;
+
+export interface EmittedEvent {
+  eventId: string;
+  deliveryIds: string[];
+}
+
+export function newEventId(): string {
+  return `evt_${randomBytes(18).toString('base64url')}`;
+}
+
+/**
+ * The one way to emit an event (transactional outbox): the event's bytes and one delivery row per
+ * subscribed endpoint are written with the caller's own changes, and queued only after commit. An
+ * enqueue that fails after commit is repaired by the sweeper, which trusts Postgres over Redis.
+ */
+@Injectable()
+export class WebhookOutbox {
+  private readonly logger = new Logger(WebhookOutbox.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectQueue(QUEUES.webhookDelivery) private readonly queue: Queue<DeliverJob>,
+  ) {}
+
+  /** Runs `work` in a transaction with an `emit` bound to it; enqueues what was emitted once it commits. */
+  async transaction<T>(work: (em: EntityManager, emit: Emit) => Promise<T>): Promise<T> {
+    const emitted: string[] = [];
+    const result = await this.dataSource.transaction(async (em) => {
+      const emit: Emit = async (agencyId, type, fields, onlyEndpointId) => {
+        const event = await this.record(em, agencyId, type, fields, onlyEndpointId);
+        emitted.push(...event.deliveryIds);
+        return event;
+      };
+      return work(em, emit);
+    });
+    await this.enqueue(emitted);
+    return result;
+  }
+
+  /**
+   * Writes the event and its deliveries with `em` (inside the caller's transaction). Without
+   * `onlyEndpointId` every active endpoint of the agency subscribed to `type` gets a delivery.
+   */
+  async record(
+    em: EntityManager,
+    agencyId: string,
+    type: WebhookEventType,
+    fields: Record<string, unknown>,
+    onlyEndpointId?: string,
+  ): Promise<EmittedEvent> {
+    const id = newEventId();
+    const payload = JSON.stringify({
+      event: type,
+      event_id: id,
+      timestamp: new Date().toISOString(),
+      ...fields,
+    });
+    const target = onlyEndpointId ? 'e.id = $5' : 'e.active AND $3 = ANY(e.events)';
+    const rows: { id: string }[] = await em.query(
+      `WITH event AS (INSERT INTO webhook_events (id, agency_id, type, payload) VALUES ($1, $2, $3, $4))
+       INSERT INTO webhook_deliveries (agency_id, endpoint_id, event_id, event_type, next_attempt_at)
+       SELECT $2, e.id, $1, $3, now() FROM webhook_endpoints e WHERE e.agency_id = $2 AND ${target}
+       RETURNING id`,
+      onlyEndpointId ? [id, agencyId, type, payload, onlyEndpointId] : [id, agencyId, type, payload],
+    );
+    return { eventId: id, deliveryIds: rows.map((r) => r.id) };
+  }
+
+  /** Queues deliveries (jobId = delivery id, so a repeat is harmless). Never throws: the sweeper is the net. */
+  async enqueue(deliveryIds: string[], manual = false): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    try {
+      await this.queue.addBulk(
+        deliveryIds.map((deliveryId) => ({
+          name: JOBS.deliver,
+          data: manual ? { deliveryId, manual } : { deliveryId },
+          opts: this.jobOptions(manual ? `${deliveryId}:manual:${Date.now()}` : deliveryId, manual),
+        })),
+      );
+    } catch (err) {
+      this.logger.warn(
+        { err: (err as Error).message, count: deliveryIds.length },
+        'enqueue failed; the sweeper will retry',
+      );
+    }
+  }
+
+  jobOptions(jobId: string, manual = false): JobsOptions {
+    return {
+      jobId,
+      attempts: manual ? 1 : this.config.webhooks.retryDelaysMs.length + 1,
+      backoff: { type: 'custom' },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 24 * 3600, count: 5000 },
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export type EndpointKind = 'custom' | 'integration';
+
+@Entity('webhook_endpoints')
+export class WebhookEndpoint {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column('uuid', { name: 'agency_id' })
+  agencyId: string;
+
+  @Column('text')
+  kind: EndpointKind;
+
+  @Column('text')
+  url: string;
+
+  @Column('text', { array: true })
+  events: string[];
+
+  @Column('boolean')
+  active: boolean;
+
+  /** Why the service switched the endpoint off (e.g. the receiver answered 410 Gone). */
+  @Column('text', { name: 'disabled_reason', nullable: true })
+  disabledReason: string | null;
+
+  @Column('text', { name: 'secret_encrypted' })
+  secretEncrypted: string;
+
+  @Column('text', { name: 'previous_secret_encrypted', nullable: true })
+  previousSecretEncrypted: string | null;
+
+  @Column('timestamptz', { name: 'previous_secret_expires_at', nullable: true })
+  previousSecretExpiresAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,152 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { SecretBox } from '../../common/crypto/secret-box';
+import { ApiError } from '../../common/errors/api-error';
+import { validationFailed } from '../../common/errors/validation';
+import { assertWebhookUrlAllowed, WebhookUrlError } from '../../common/http/webhook-url';
+import { Page, PageQueryDto, paginate } from '../../common/pagination';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { WebhookOutbox } from '../delivery/webhook-outbox.service';
+import { INTEGRATION_EVENTS, TEST_EVENT } from '../webhook-event-types';
+import {
+  CreateWebhookDto,
+  UpdateWebhookDto,
+  WebhookDto,
+  WebhookWithSecretDto,
+} from './dto/webhook-endpoint.dto';
+import { endpointSecretContext, newEndpointSecret } from './endpoint-secrets';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
+
+/** How long a rotated-out secret keeps signing beside the new one. */
+export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
+
+function toDto(endpoint: WebhookEndpoint): WebhookDto {
+  return {
+    webhookId: endpoint.id,
+    url: endpoint.url,
+    events: endpoint.events,
+    active: endpoint.active,
+    disabled_reason: endpoint.disabledReason,
+    created_at: endpoint.createdAt,
+  };
+}
+
+/** Agencies' webhook endpoints (CONTRACT §5.4), scoped by agency in every query. */
+@Injectable()
+export class WebhookEndpointsService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectRepository(WebhookEndpoint) private readonly endpoints: Repository<WebhookEndpoint>,
+    private readonly secretBox: SecretBox,
+    private readonly outbox: WebhookOutbox,
+  ) {}
+
+  async create(agencyId: string, dto: CreateWebhookDto): Promise<WebhookWithSecretDto> {
+    await this.checkUrl(dto.url, 'url');
+    const endpoint = this.endpoints.create({
+      agencyId,
+      kind: 'custom',
+      url: dto.url,
+      events: dto.events,
+      active: dto.active ?? true,
+    });
+    const secret = this.assignNewSecret(endpoint);
+    await this.endpoints.save(endpoint);
+    return { ...toDto(endpoint), secret };
+  }
+
+  async list(agencyId: string, query: PageQueryDto): Promise<Page<WebhookDto>> {
+    const qb = this.endpoints
+      .createQueryBuilder('endpoint')
+      .where('endpoint.agency_id = :agencyId', { agencyId })
+      .andWhere(`endpoint.kind = 'custom'`);
+    const page = await paginate(qb, query);
+    return { items: page.items.map(toDto), nextCursor: page.nextCursor };
+  }
+
+  async get(agencyId: string, id: string): Promise<WebhookDto> {
+    return toDto(await this.find(agencyId, id));
+  }
+
+  async update(agencyId: string, id: string, dto: UpdateWebhookDto): Promise<WebhookDto> {
+    const endpoint = await this.find(agencyId, id);
+    if (dto.url !== undefined) endpoint.url = await this.checkUrl(dto.url, 'url');
+    if (dto.events !== undefined) endpoint.events = dto.events;
+    if (dto.active !== undefined) {
+      endpoint.active = dto.active;
+      if (dto.active) endpoint.disabledReason = null;
+    }
+    return toDto(await this.endpoints.save(endpoint));
+  }
+
+  async remove(agencyId: string, id: string): Promise<void> {
+    await this.find(agencyId, id);
+    await this.endpoints.delete({ id, agencyId });
+  }
+
+  /** A new secret; the previous one keeps signing (both `v1,` entries) for ROTATION_OVERLAP_MS. */
+  async rotateSecret(agencyId: string, id: string): Promise<WebhookWithSecretDto> {
+    const endpoint = await this.find(agencyId, id);
+    endpoint.previousSecretEncrypted = endpoint.secretEncrypted;
+    endpoint.previousSecretExpiresAt = new Date(Date.now() + ROTATION_OVERLAP_MS);
+    const secret = this.assignNewSecret(endpoint);
+    await this.endpoints.save(endpoint);
+    return { ...toDto(endpoint), secret };
+  }
+
+  /** Sends a `webhook.test` event to this endpoint only. */
+  async sendTest(agencyId: string, id: string): Promise<{ deliveryId: string; eventId: string }> {
+    const endpoint = await this.find(agencyId, id);
+    const message = 'Test event from Switchboard: your endpoint is reachable and verifies our signatures.';
+    const event = await this.outbox.transaction((_em, emit) =>
+      emit(agencyId, TEST_EVENT, { webhook_id: endpoint.id, message }, endpoint.id),
+    );
+    return { deliveryId: event.deliveryIds[0], eventId: event.eventId };
+  }
+
+  /**
+   * Keeps the integration page's webhook_url an endpoint like any other (subscribed to call.completed
+   * and call.failed). Runs in the caller's transaction.
+   */
+  async syncIntegrationEndpoint(em: EntityManager, agencyId: string, url: string | null): Promise<void> {
+    const repo = em.getRepository(WebhookEndpoint);
+    const existing = await repo.findOneBy({ agencyId, kind: 'integration' });
+    if (url === null) {
+      if (existing) await repo.update(existing.id, { active: false });
+      return;
+    }
+    const endpoint = existing ?? repo.create({ agencyId, kind: 'integration', events: INTEGRATION_EVENTS });
+    endpoint.url = url;
+    endpoint.active = true;
+    endpoint.disabledReason = null;
+    if (!existing) this.assignNewSecret(endpoint);
+    await repo.save(endpoint);
+  }
+
+  /** The endpoint, only if it belongs to this agency (and is one of its /api/v1/webhooks endpoints). */
+  async find(agencyId: string, id: string): Promise<WebhookEndpoint> {
+    const endpoint = await this.endpoints.findOneBy({ id, agencyId, kind: 'custom' });
+    if (!endpoint) throw ApiError.notFound('webhook_not_found', `No webhook ${id} in this agency`);
+    return endpoint;
+  }
+
+  async checkUrl(url: string, field: string): Promise<string> {
+    try {
+      await assertWebhookUrlAllowed(url, this.config.webhooks.allowPrivateUrls);
+      return url;
+    } catch (err) {
+      if (err instanceof WebhookUrlError)
+        throw validationFailed([{ field, message: `${field} ${err.message}` }]);
+      throw err;
+    }
+  }
+
+  private assignNewSecret(endpoint: WebhookEndpoint): string {
+    endpoint.id ??= randomUUID();
+    const secret = newEndpointSecret();
+    endpoint.secretEncrypted = this.secretBox.encrypt(secret, endpointSecretContext(endpoint.id));
+    return secret;
+  }
+}

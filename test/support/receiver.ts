@@ -1,0 +1,76 @@
+import { createServer, IncomingHttpHeaders, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+export interface Received {
+  at: number;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** The raw body, exactly as sent. */
+  body: string;
+}
+
+export interface Answer {
+  status: number;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Wait this long before answering (to exceed the sender's timeout). */
+  delayMs?: number;
+}
+
+/**
+ * A real webhook receiver on loopback. `answer` decides each response (default 204); every request is
+ * recorded with its raw body for signature checks.
+ */
+export class Receiver {
+  readonly received: Received[] = [];
+  answer: (request: Received, index: number) => Answer = () => ({ status: 204 });
+  private server?: Server;
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const request: Received = { at: Date.now(), path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+        this.received.push(request);
+        const answer = this.answer(request, this.received.length - 1);
+        const reply = () => {
+          if (res.destroyed) return;
+          res.writeHead(answer.status, answer.headers ?? {});
+          res.end(answer.body ?? '');
+        };
+        if (answer.delayMs) setTimeout(reply, answer.delayMs).unref();
+        else reply();
+      });
+    });
+    this.server.keepAliveTimeout = 1000;
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return this;
+  }
+
+  /** Bodies parsed as JSON. */
+  events<T = Record<string, unknown>>(): T[] {
+    return this.received.map((r) => JSON.parse(r.body) as T);
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}
+
+/** Polls `check` until it returns a truthy value (or throws after `timeoutMs`). */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await check();
+    if (last) return last as NonNullable<T>;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
