@@ -17,7 +17,7 @@ async function bootstrap(): Promise<void> {
     worker.useLogger(worker.get(Logger));
     worker.enableShutdownHooks();
     await worker.init();
-    worker.get(Logger).log({ role: config.role }, 'Switchboard worker started');
+    worker.get(Logger).log({ msg: 'Switchboard worker started', role: config.role });
     return;
   }
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -27,7 +27,7 @@ async function bootstrap(): Promise<void> {
   );
   configureApp(app);
   await app.listen(config.port, config.host);
-  app.get(Logger).log({ role: config.role, url: await app.getUrl() }, 'Switchboard listening');
+  app.get(Logger).log({ msg: 'Switchboard listening', role: config.role, url: await app.getUrl() });
 }
 
 bootstrap().catch((err: Error) => {

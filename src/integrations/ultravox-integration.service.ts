@@ -64,7 +64,7 @@ export class UltravoxIntegrationService {
       await this.ultravox
         .deleteWebhook(apiKey, agency.ultravoxWebhookId)
         .catch((err: Error) =>
-          this.logger.warn({ agencyId, err: err.message }, 'could not remove the Ultravox webhook'),
+          this.logger.warn({ msg: 'could not remove the Ultravox webhook', agencyId, err: err.message }),
         );
     }
     await this.agencies.update(agencyId, {

@@ -79,10 +79,13 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const errorId = randomUUID();
       const err =
         exception instanceof Error ? { type: exception.name, message: exception.message } : { exception };
-      this.logger.error(
-        { error_id: errorId, err, method: request.method, url: request.routeOptions?.url },
-        'unhandled error',
-      );
+      this.logger.error({
+        msg: 'unhandled error',
+        error_id: errorId,
+        err,
+        method: request.method,
+        url: request.routeOptions?.url,
+      });
       void reply.status(500);
       return {
         success: false,

@@ -53,8 +53,14 @@ export class DeliveryAttemptService {
       await this.settle(deliveryId, 'failed');
       return;
     }
+    // Reserve the attempt number first: two attempts of one delivery (a manual retry racing a scheduled
+    // one) then record under different numbers. A SELECT over the CTE, because TypeORM hands back
+    // UPDATE … RETURNING as [rows, count].
     const [{ attempt_count: attempt }] = (await this.dataSource.query(
-      `UPDATE webhook_deliveries SET attempt_count = attempt_count + 1, updated_at = now() WHERE id = $1 RETURNING attempt_count`,
+      `WITH reserved AS (
+         UPDATE webhook_deliveries SET attempt_count = attempt_count + 1, updated_at = now() WHERE id = $1
+         RETURNING attempt_count)
+       SELECT attempt_count FROM reserved`,
       [deliveryId],
     )) as [{ attempt_count: number }];
     const at = new Date();

@@ -65,11 +65,11 @@ export class DeliverySweeper implements OnApplicationBootstrap, OnModuleDestroy 
             opts: this.outbox.jobOptions(deliveryId),
           })),
         );
-        this.logger.warn({ count: lost.length }, 're-enqueued due deliveries that had no job');
+        this.logger.warn({ msg: 're-enqueued due deliveries that had no job', count: lost.length });
       }
       return lost.length;
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'delivery sweep failed; will try again');
+      this.logger.warn({ msg: 'delivery sweep failed; will try again', err: (err as Error).message });
       return 0;
     } finally {
       this.running = false;

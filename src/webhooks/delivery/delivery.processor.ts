@@ -1,5 +1,5 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, OnApplicationBootstrap } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job } from 'bullmq';
 import { DeliverJob, QUEUES } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -15,6 +15,8 @@ export function deliveryBackoff(_attemptsMade: number, _type?: string, err?: Err
 
 @Processor(QUEUES.webhookDelivery, { settings: { backoffStrategy: deliveryBackoff } })
 export class DeliveryProcessor extends WorkerHost implements OnApplicationBootstrap {
+  private readonly logger = new Logger(DeliveryProcessor.name);
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly attempts: DeliveryAttemptService,
@@ -28,5 +30,13 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
 
   async process(job: Job<DeliverJob>): Promise<void> {
     await this.attempts.attempt(job.data.deliveryId, job.data.manual ?? false);
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job<DeliverJob> | undefined, err: Error): void {
+    const expected = err instanceof RetryLater || err.name === 'UnrecoverableError';
+    const entry = { deliveryId: job?.data.deliveryId, attemptsMade: job?.attemptsMade, reason: err.message };
+    if (expected) this.logger.log({ msg: 'delivery attempt failed', ...entry });
+    else this.logger.error({ msg: 'delivery job errored', ...entry });
   }
 }

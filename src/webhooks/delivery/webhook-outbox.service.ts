@@ -96,10 +96,11 @@ export class WebhookOutbox {
         })),
       );
     } catch (err) {
-      this.logger.warn(
-        { err: (err as Error).message, count: deliveryIds.length },
-        'enqueue failed; the sweeper will retry',
-      );
+      this.logger.warn({
+        msg: 'enqueue failed; the sweeper will retry',
+        err: (err as Error).message,
+        count: deliveryIds.length,
+      });
     }
   }
 

@@ -1,0 +1,275 @@
+import { createHmac } from 'node:crypto';
+import request from 'supertest';
+import { Webhook } from 'standardwebhooks';
+import { WebhookOutbox } from '../src/webhooks/delivery/webhook-outbox.service';
+import { createAgency, generateApiKey, TestAgency } from './support/fixtures';
+import { Receiver, waitFor } from './support/receiver';
+import { startTestApp, TestApp } from './support/test-app';
+
+const DELAYS = [200, 400, 800];
+const hex = (key: string, body: string) => createHmac('sha256', key).update(body).digest('hex');
+const headersOf = (r: { headers: Record<string, unknown> }) => ({
+  'webhook-id': String(r.headers['webhook-id']),
+  'webhook-timestamp': String(r.headers['webhook-timestamp']),
+  'webhook-signature': String(r.headers['webhook-signature']),
+});
+
+describe('webhook delivery (CONTRACT §6)', () => {
+  let t: TestApp;
+  let agency: TestAgency;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    t = await startTestApp({
+      WEBHOOK_RETRY_DELAYS: DELAYS.map((d) => `${d}ms`).join(','),
+      WEBHOOK_TIMEOUT_MS: '500',
+    });
+  });
+  beforeEach(async () => {
+    agency = await createAgency(t);
+    receiver = await new Receiver().start();
+  });
+  afterEach(() => receiver.close());
+  afterAll(() => t.close());
+
+  async function endpoint(url = receiver.url + '/hook', events = ['call.completed']) {
+    const res = await request(t.url)
+      .post('/api/v1/webhooks')
+      .set('Authorization', agency.owner.auth)
+      .send({ url, events })
+      .expect(201);
+    return res.body.data as { webhookId: string; secret: string };
+  }
+  const sendTest = async (webhookId: string) =>
+    (
+      await request(t.url)
+        .post(`/api/v1/webhooks/${webhookId}/test`)
+        .set('Authorization', agency.owner.auth)
+        .expect(202)
+    ).body as {
+      delivery_id: string;
+      event_id: string;
+    };
+  const deliveries = async (webhookId: string) =>
+    (
+      await request(t.url)
+        .get(`/api/v1/webhooks/${webhookId}/deliveries`)
+        .set('Authorization', agency.member.auth)
+        .expect(200)
+    ).body.data;
+  const settled = (webhookId: string, status: string) =>
+    waitFor(
+      async () => (await deliveries(webhookId)).find((d: { status: string }) => d.status === status),
+      15_000,
+      status,
+    );
+
+  it('delivers a test event that verifies with standardwebhooks and X-Signature', async () => {
+    const { webhookId, secret } = await endpoint();
+    const { event_id } = await sendTest(webhookId);
+    const [got] = await waitFor(() => receiver.received.length === 1 && receiver.received);
+    expect(got.headers['content-type']).toBe('application/json');
+    expect(got.headers['user-agent']).toMatch(/^Switchboard-Webhooks\/\d+\.\d+\.\d+/);
+    expect(got.headers['webhook-id']).toBe(event_id);
+    expect(Math.abs(Number(got.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(10);
+    const payload = new Webhook(secret).verify(got.body, headersOf(got)) as Record<string, unknown>;
+    expect(payload).toMatchObject({
+      event: 'webhook.test',
+      event_id,
+      webhook_id: webhookId,
+      timestamp: expect.any(String),
+    });
+    expect(got.headers['x-signature']).toBe(hex(secret, got.body));
+    expect(got.body).toBe(JSON.stringify(JSON.parse(got.body)));
+
+    const delivery = await settled(webhookId, 'succeeded');
+    expect(delivery).toMatchObject({
+      webhook_id: webhookId,
+      event_id,
+      event: 'webhook.test',
+      attempt_count: 1,
+      next_attempt_at: null,
+    });
+    expect(delivery.attempts).toEqual([
+      {
+        attempt: 1,
+        at: expect.any(String),
+        status_code: 204,
+        duration_ms: expect.any(Number),
+        error: null,
+        response_excerpt: null,
+      },
+    ]);
+  });
+
+  it('signs the integration page webhook_url with the agency API key, for call.completed', async () => {
+    const key = await generateApiKey(t, agency.owner);
+    await request(t.url)
+      .patch('/api/v1/integrations/api')
+      .set('Authorization', agency.owner.auth)
+      .send({ webhook_url: receiver.url + '/integration' })
+      .expect(200);
+    const outbox = t.app.get(WebhookOutbox);
+    await outbox.transaction((_em, emit) => emit(agency.agencyId, 'call.completed', { call_id: 'c-1' }));
+    await outbox.transaction((_em, emit) => emit(agency.agencyId, 'call.started', { call_id: 'c-1' }));
+    const [got] = await waitFor(() => receiver.received.length >= 1 && receiver.received);
+    expect(got.path).toBe('/integration');
+    expect(JSON.parse(got.body)).toMatchObject({ event: 'call.completed', call_id: 'c-1' });
+    expect(got.headers['x-signature']).toBe(hex(key, got.body));
+    const log = await waitFor(async () => {
+      const res = await request(t.url)
+        .get('/api/v1/integrations/api/deliveries')
+        .set('Authorization', agency.owner.auth)
+        .expect(200);
+      return res.body.data.length === 1 && res.body.data[0].status === 'succeeded' && res.body.data;
+    });
+    expect(log[0].event).toBe('call.completed');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receiver.received).toHaveLength(1);
+  });
+
+  it('retries a failing receiver exactly 1 + len(WEBHOOK_RETRY_DELAYS) times at the configured spacing, then fails', async () => {
+    receiver.answer = () => ({ status: 500, body: 'boom' });
+    const { webhookId, secret } = await endpoint();
+    const { delivery_id } = await sendTest(webhookId);
+    const failed = await settled(webhookId, 'failed');
+    expect(receiver.received).toHaveLength(1 + DELAYS.length);
+    const ids = new Set(receiver.received.map((r) => r.headers['webhook-id']));
+    expect(ids.size).toBe(1);
+    receiver.received.forEach((r) =>
+      expect(() => new Webhook(secret).verify(r.body, headersOf(r))).not.toThrow(),
+    );
+    const gaps = receiver.received.slice(1).map((r, i) => r.at - receiver.received[i].at);
+    gaps.forEach((gap, i) => {
+      expect(gap).toBeGreaterThanOrEqual(DELAYS[i] - 20);
+      expect(gap).toBeLessThan(DELAYS[i] + 1500);
+    });
+    expect(failed).toMatchObject({ attempt_count: 4, next_attempt_at: null });
+    expect(
+      failed.attempts.map(
+        (a: { attempt: number; status_code: number; response_excerpt: string; error: string }) => [
+          a.attempt,
+          a.status_code,
+          a.response_excerpt,
+          a.error,
+        ],
+      ),
+    ).toEqual([
+      [1, 500, 'boom', 'receiver answered 500'],
+      [2, 500, 'boom', 'receiver answered 500'],
+      [3, 500, 'boom', 'receiver answered 500'],
+      [4, 500, 'boom', 'receiver answered 500'],
+    ]);
+
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(receiver.received).toHaveLength(4);
+    receiver.answer = () => ({ status: 200 });
+    await request(t.url)
+      .post(`/api/v1/webhook-deliveries/${delivery_id}/retry`)
+      .set('Authorization', agency.admin.auth)
+      .expect(202);
+    const retried = await settled(webhookId, 'succeeded');
+    expect(retried.attempt_count).toBe(5);
+    expect(retried.attempts.at(-1)).toMatchObject({ attempt: 5, status_code: 200 });
+    expect(receiver.received.at(-1)!.headers['webhook-id']).toBe(receiver.received[0].headers['webhook-id']);
+  });
+
+  it('does not follow a 3xx and counts it as a failure', async () => {
+    receiver.answer = (r) =>
+      r.path === '/hook'
+        ? { status: 302, headers: { location: receiver.url + '/elsewhere' } }
+        : { status: 200 };
+    const { webhookId } = await endpoint();
+    await sendTest(webhookId);
+    const failed = await settled(webhookId, 'failed');
+    expect(receiver.received.every((r) => r.path === '/hook')).toBe(true);
+    expect(failed.attempts[0]).toMatchObject({
+      status_code: 302,
+      error: expect.stringContaining('redirects are not followed'),
+    });
+  });
+
+  it('records a timeout with no status code', async () => {
+    receiver.answer = () => ({ status: 200, delayMs: 1_500 });
+    const { webhookId } = await endpoint();
+    await sendTest(webhookId);
+    const failed = await settled(webhookId, 'failed');
+    expect(failed.attempts[0]).toMatchObject({ status_code: null, error: 'timed out after 500 ms' });
+    expect(failed.attempts[0].duration_ms).toBeGreaterThanOrEqual(450);
+  });
+
+  it('records a refused connection', async () => {
+    const closed = await new Receiver().start();
+    const url = closed.url + '/gone';
+    await closed.close();
+    const { webhookId } = await endpoint(url);
+    await sendTest(webhookId);
+    const failed = await settled(webhookId, 'failed');
+    expect(failed.attempts).toHaveLength(4);
+    expect(failed.attempts[0]).toMatchObject({ status_code: null, error: 'connection refused' });
+  });
+
+  it('disables the endpoint on 410 Gone without retrying', async () => {
+    receiver.answer = () => ({ status: 410 });
+    const { webhookId } = await endpoint();
+    await sendTest(webhookId);
+    const failed = await settled(webhookId, 'failed');
+    expect(failed.attempts).toHaveLength(1);
+    const { body } = await request(t.url)
+      .get(`/api/v1/webhooks/${webhookId}`)
+      .set('Authorization', agency.owner.auth)
+      .expect(200);
+    expect(body.data).toMatchObject({ active: false, disabled_reason: expect.stringContaining('410') });
+    await t.app
+      .get(WebhookOutbox)
+      .transaction((_em, emit) => emit(agency.agencyId, 'call.completed', { call_id: 'x' }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.received).toHaveLength(1);
+  });
+
+  it('keeps at most 1 KB of the receiver’s answer', async () => {
+    receiver.answer = () => ({ status: 500, body: 'x'.repeat(5000) });
+    const { webhookId } = await endpoint();
+    await sendTest(webhookId);
+    const failed = await settled(webhookId, 'failed');
+    expect(failed.attempts[0].response_excerpt).toHaveLength(1024);
+  });
+
+  it('during rotation signs with both secrets, so a receiver holding either verifies', async () => {
+    const { webhookId, secret: oldSecret } = await endpoint();
+    const rotated = await request(t.url)
+      .post(`/api/v1/webhooks/${webhookId}/rotate-secret`)
+      .set('Authorization', agency.owner.auth)
+      .expect(200);
+    const newSecret = rotated.body.data.secret as string;
+    await sendTest(webhookId);
+    const [got] = await waitFor(() => receiver.received.length === 1 && receiver.received);
+    expect(String(got.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    for (const secret of [oldSecret, newSecret]) {
+      expect(new Webhook(secret).verify(got.body, headersOf(got))).toMatchObject({ event: 'webhook.test' });
+    }
+    expect(got.headers['x-signature']).toBe(hex(newSecret, got.body));
+  });
+
+  it('another agency cannot see or retry a delivery', async () => {
+    const { webhookId } = await endpoint();
+    const { delivery_id } = await sendTest(webhookId);
+    const other = await createAgency(t, 'Other');
+    await request(t.url)
+      .post(`/api/v1/webhook-deliveries/${delivery_id}/retry`)
+      .set('Authorization', other.owner.auth)
+      .expect(404);
+    await request(t.url)
+      .get(`/api/v1/webhook-deliveries/${delivery_id}`)
+      .set('Authorization', other.owner.auth)
+      .expect(404);
+    await request(t.url)
+      .get('/api/v1/integrations/api/deliveries')
+      .set('Authorization', other.owner.auth)
+      .expect(200, {
+        success: true,
+        data: [],
+        next_cursor: null,
+      });
+  });
+});
