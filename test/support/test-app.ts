@@ -2,12 +2,12 @@ import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import Redis from 'ioredis';
 import { AppModule } from '../../src/app.module';
 import { APP_OPTIONS, configureApp, createFastifyAdapter } from '../../src/app.setup';
 import { buildAppConfig } from '../../src/config/app-config';
 import { prepareDatabase } from '../../src/database/migrate';
 import { TEST_ADMIN_DATABASE_URL, TEST_REDIS_URL } from './env';
+import { clearRedisPrefix } from './spawn';
 
 export interface TestApp {
   /** e.g. http://127.0.0.1:40123 */
@@ -92,16 +92,4 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
       await database.drop();
     },
   };
-}
-
-async function clearRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL);
-  try {
-    const stream = redis.scanStream({ match: `${prefix}:*`, count: 500 });
-    for await (const keys of stream as AsyncIterable<string[]>) {
-      if (keys.length > 0) await redis.del(...keys);
-    }
-  } finally {
-    redis.disconnect();
-  }
 }

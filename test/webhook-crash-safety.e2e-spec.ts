@@ -1,0 +1,83 @@
+import Redis from 'ioredis';
+import request from 'supertest';
+import { WebhookOutbox } from '../src/webhooks/delivery/webhook-outbox.service';
+import { createAgency } from './support/fixtures';
+import { Receiver, waitFor } from './support/receiver';
+import { childEnv, MAIN_JS, NodeProcess, spawnNode } from './support/spawn';
+import { startTestApp, TestApp } from './support/test-app';
+
+// A Redis database of its own, so FLUSHDB here cannot touch the spec files running beside this one.
+const REDIS_URL = `${process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'}/13`;
+const EVENTS = 300;
+
+describe('nothing lost: worker SIGKILL and Redis FLUSHDB mid-delivery (CONTRACT §6)', () => {
+  let t: TestApp;
+  let receiver: Receiver;
+  let worker: NodeProcess | undefined;
+  const startWorker = () =>
+    spawnNode(
+      MAIN_JS,
+      [],
+      childEnv({
+        ...t.env,
+        APP_ROLE: 'worker',
+        WEBHOOK_DELIVERY_CONCURRENCY: '10',
+        WEBHOOK_SWEEP_INTERVAL_MS: '500',
+      }),
+    );
+
+  beforeAll(async () => {
+    receiver = await new Receiver().start();
+    receiver.answer = () => ({ status: 204, delayMs: 15 });
+    t = await startTestApp({ APP_ROLE: 'api', REDIS_URL, WEBHOOK_RETRY_DELAYS: '200ms,400ms,800ms' });
+  });
+  afterAll(async () => {
+    await worker?.stop(2_000);
+    await receiver.close();
+    await t.close();
+  });
+
+  it('every delivery reaches the receiver at least once and ends succeeded', async () => {
+    const agency = await createAgency(t);
+    await request(t.url)
+      .post('/api/v1/webhooks')
+      .set('Authorization', agency.owner.auth)
+      .send({ url: `${receiver.url}/hook`, events: ['call.completed'] })
+      .expect(201);
+    worker = startWorker();
+    const outbox = t.app.get(WebhookOutbox);
+    for (let i = 0; i < EVENTS; i++) {
+      await outbox.transaction((_em, emit) =>
+        emit(agency.agencyId, 'call.completed', { call_id: `call-${i}` }),
+      );
+    }
+    await waitFor(() => receiver.received.length >= 30, 20_000, 'the first deliveries');
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+    const redis = new Redis(REDIS_URL);
+    await redis.flushdb();
+    redis.disconnect();
+    const receivedAtCrash = new Set(receiver.received.map((r) => r.headers['webhook-id'])).size;
+    expect(receivedAtCrash).toBeLessThan(EVENTS);
+
+    worker = startWorker();
+    const unique = () => new Set(receiver.received.map((r) => JSON.parse(r.body).call_id as string));
+    await waitFor(() => unique().size === EVENTS, 45_000, `all ${EVENTS} events at the receiver`);
+    const { rows } = await waitFor(
+      async () => {
+        const result = await t.db.query(
+          `SELECT status, count(*)::int AS n FROM webhook_deliveries GROUP BY status`,
+        );
+        return result.rows.length === 1 && result.rows[0].status === 'succeeded' && result;
+      },
+      20_000,
+      'every delivery succeeded',
+    );
+    expect(rows).toEqual([{ status: 'succeeded', n: EVENTS }]);
+    // Retries and replays reuse the event id, so receivers can dedupe.
+    for (const r of receiver.received) {
+      const body = JSON.parse(r.body) as { event_id: string };
+      expect(r.headers['webhook-id']).toBe(body.event_id);
+    }
+  });
+});
