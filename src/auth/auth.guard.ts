@@ -1,7 +1,7 @@
-import { CanActivate, ExecutionContext, Injectable, Logger } from '@nestjs/common';
+import { CanActivate, ExecutionContext, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IsNull, Repository } from 'typeorm';
 import { isUUID } from 'class-validator';
 import { User } from '../agencies/user.entity';
@@ -9,6 +9,8 @@ import { ApiError } from '../common/errors/api-error';
 import { ApiKey } from '../integrations/api-key.entity';
 import { Agency } from '../agencies/agency.entity';
 import { AuthContext } from './auth-context';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { RateLimiter, rateLimitHeaders } from '../common/rate-limit/rate-limiter';
 import { AUTH_METADATA, AuthRequirement } from './auth.decorator';
 import { hashApiKey, looksLikeApiKey } from './api-key-format';
 import { InvalidTokenError, JwtService } from './jwt.service';
@@ -24,6 +26,8 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly jwt: JwtService,
+    private readonly rateLimiter: RateLimiter,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectRepository(ApiKey) private readonly apiKeys: Repository<ApiKey>,
   ) {}
@@ -43,13 +47,35 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
     if (!token) throw ApiError.unauthorized();
-    request.auth = looksLikeApiKey(token)
-      ? await this.authenticateApiKey(token, requirement)
-      : await this.authenticateUser(token, requirement);
+    if (looksLikeApiKey(token)) {
+      request.auth = await this.authenticateApiKey(token, requirement);
+      await this.applyRateLimit(request.auth.apiKeyId, context.switchToHttp().getResponse<FastifyReply>());
+    } else {
+      request.auth = await this.authenticateUser(token, requirement);
+    }
     return true;
   }
 
-  private async authenticateApiKey(token: string, requirement: AuthRequirement): Promise<AuthContext> {
+  /** API_RATE_LIMIT_PER_MINUTE per agency API key; every answer carries the X-RateLimit-* headers. */
+  private async applyRateLimit(apiKeyId: string, reply: FastifyReply): Promise<void> {
+    const limit = this.config.apiRateLimitPerMinute;
+    if (limit === 0) return;
+    const result = await this.rateLimiter.hit(`api_key:${apiKeyId}`, limit);
+    const headers = rateLimitHeaders(result);
+    void reply.headers(headers);
+    if (!result.allowed) {
+      const retryAfter = String(Math.max(1, result.resetAt - Math.floor(Date.now() / 1000)));
+      throw new ApiError(HttpStatus.TOO_MANY_REQUESTS, 'rate_limited', `More than ${limit} requests in a minute with this API key`, {
+        hint: `Retry after ${retryAfter} s`,
+        headers: { ...headers, 'Retry-After': retryAfter },
+      });
+    }
+  }
+
+  private async authenticateApiKey(
+    token: string,
+    requirement: AuthRequirement,
+  ): Promise<Extract<AuthContext, { kind: 'api_key' }>> {
     if (!requirement.apiKey)
       throw ApiError.unauthorized('This route needs a user token (JWT), not an API key');
     const key = await this.apiKeys

@@ -5,11 +5,12 @@ import { User } from '../agencies/user.entity';
 import { ApiKey } from '../integrations/api-key.entity';
 import { AuthGuard } from './auth.guard';
 import { JwtService } from './jwt.service';
+import { RateLimiter } from '../common/rate-limit/rate-limiter';
 
 @Global()
 @Module({
   imports: [TypeOrmModule.forFeature([User, ApiKey])],
-  providers: [JwtService, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [JwtService, RateLimiter, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [JwtService],
 })
 export class AuthModule {}

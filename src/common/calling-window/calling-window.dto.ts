@@ -24,18 +24,18 @@ class IanaTimeZone implements ValidatorConstraintInterface {
   }
 }
 
-@ValidatorConstraint({ name: 'endAfterStart' })
-class EndAfterStart implements ValidatorConstraintInterface {
+@ValidatorConstraint({ name: 'endDiffersFromStart' })
+class EndDiffersFromStart implements ValidatorConstraintInterface {
   validate(end: unknown, args: ValidationArguments): boolean {
     const start = (args.object as CallingWindowDto).start;
-    return typeof end !== 'string' || typeof start !== 'string' || !HH_MM.test(start) || end > start;
+    return typeof end !== 'string' || typeof start !== 'string' || !HH_MM.test(start) || end !== start;
   }
   defaultMessage(): string {
-    return 'end must be later than start';
+    return 'end must differ from start (end before start means an overnight window)';
   }
 }
 
-/** When calls may be placed: local time in `timezone`, on `days`, from `start` to `end`. */
+/** When calls may be placed: local time in `timezone`, opening on `days`, from `start` to `end`. */
 export class CallingWindowDto implements CallingWindow {
   /** IANA time zone, e.g. `America/New_York`. */
   @IsString()
@@ -49,12 +49,15 @@ export class CallingWindowDto implements CallingWindow {
   @IsIn(WEEKDAYS, { each: true, message: `days must contain only ${WEEKDAYS.join(', ')}` })
   days: Weekday[];
 
-  /** Opening time, `HH:MM` (24 h). */
+  /** Opening time, `HH:MM` (24 h), inclusive, local to `timezone`, on each of `days`. */
   @Matches(HH_MM, { message: 'start must be HH:MM (24 h)' })
   start: string;
 
-  /** Closing time, `HH:MM` (24 h), later than start. */
+  /**
+   * Closing time, `HH:MM` (24 h), exclusive; must differ from start. Earlier than start means an
+   * overnight window, e.g. `20:00` to `02:00` closes at 02:00 on the day after each of `days`.
+   */
   @Matches(HH_MM, { message: 'end must be HH:MM (24 h)' })
-  @Validate(EndAfterStart)
+  @Validate(EndDiffersFromStart)
   end: string;
 }

@@ -1,5 +1,6 @@
 import { Foundation1763900000000 } from './1763900000000-foundation';
 import { Webhooks1763910000000 } from './1763910000000-webhooks';
+import { Calls1763920000000 } from './1763920000000-calls';
 
 /** Every migration, oldest first. Listed explicitly so the build, the CLI and ts-jest load the same set. */
-export const migrations = [Foundation1763900000000, Webhooks1763910000000];
+export const migrations = [Foundation1763900000000, Webhooks1763910000000, Calls1763920000000];
