@@ -23,6 +23,7 @@ import { IntegrationsModule } from './integrations/integrations.module';
 import { QUEUES } from './common/queues';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
+import { CallsModule, CallsWorkerModule } from './calls/calls.module';
 
 export const BULL_BOARD_ROUTE = '/admin/queues';
 
@@ -61,6 +62,7 @@ function apiModules(config: AppConfig): NonNullable<ModuleMetadata['imports']> {
     IntegrationsModule,
     AgentsModule,
     WebhooksModule,
+    CallsModule,
   ];
   if (config.bullBoard) {
     modules.push(
@@ -72,7 +74,7 @@ function apiModules(config: AppConfig): NonNullable<ModuleMetadata['imports']> {
 }
 
 /** The queue processors and the sweepers that keep Redis in step with Postgres. */
-const workerModules = (): NonNullable<ModuleMetadata['imports']> => [WebhooksWorkerModule];
+const workerModules = (): NonNullable<ModuleMetadata['imports']> => [WebhooksWorkerModule, CallsWorkerModule];
 
 @Module({})
 export class AppModule {

@@ -118,9 +118,12 @@ export class Emitter {
   ) {}
 
   static async start(world: BenchWorld, referenceQueue: string): Promise<Emitter> {
-    const config = buildAppConfig({ ...world.env, APP_ROLE: 'api' });
+    // @nestjs/config validates process.env itself, so the emitter's environment is this process's.
+    Object.assign(process.env, world.env, { APP_ROLE: 'api' });
+    const config = buildAppConfig(process.env);
     const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
       logger: ['error', 'warn'],
+      abortOnError: false,
     });
     await app.init();
     const reference = new Queue<ReferenceJob>(referenceQueue, {

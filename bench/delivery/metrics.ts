@@ -44,29 +44,80 @@ export function pidsNamed(comm: string): number[] {
     .filter((pid) => statOf(pid)?.comm === comm);
 }
 
-/** CPU seconds used by each named group of processes, between two snapshots. */
+function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The Postgres server as far as one database is concerned: its backends (whose process title names the
+ * database) and the server's own processes (WAL writer, checkpointer…) — not other databases' backends.
+ */
+export function postgresPidsFor(databaseName: string): number[] {
+  return pidsNamed('postgres').filter((pid) => {
+    const title = commandLine(pid);
+    const isBackend = /\d+\.\d+\.\d+\.\d+\(\d+\)|\[local\]/.test(title);
+    return !isBackend || title.includes(` ${databaseName} `);
+  });
+}
+
+/** Machine-wide CPU seconds from /proc/stat: busy (user, nice, system, irq, softirq), idle, steal. */
+export function machineCpuSeconds(): { busy: number; idle: number; steal: number } {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return {
+    busy: (user + nice + system + irq + softirq) / USER_HZ,
+    idle: (idle + iowait) / USER_HZ,
+    steal: steal / USER_HZ,
+  };
+}
+
+export interface CpuSnapshot {
+  pids: Map<number, number>;
+  machine: ReturnType<typeof machineCpuSeconds>;
+}
+
+const centi = (value: number) => Math.round(value * 100) / 100;
+
+/**
+ * CPU seconds used by each named group of processes between two snapshots, plus `other`: what the rest
+ * of the machine (anything not in a group, e.g. someone else's tests) used meanwhile, and `idle`.
+ */
 export class CpuMeter {
   constructor(private readonly groups: Record<string, () => number[]>) {}
 
-  snapshot(): Map<number, number> {
-    const times = new Map<number, number>();
-    for (const pids of Object.values(this.groups)) {
-      for (const pid of pids()) times.set(pid, cpuSecondsOf(pid));
+  snapshot(): CpuSnapshot {
+    const pids = new Map<number, number>();
+    for (const group of Object.values(this.groups)) {
+      for (const pid of group()) pids.set(pid, cpuSecondsOf(pid));
     }
-    return times;
+    return { pids, machine: machineCpuSeconds() };
   }
 
   /** Per group: CPU seconds since `before` (processes born since count from zero). */
-  since(before: Map<number, number>): Record<string, number> {
+  since(before: CpuSnapshot): Record<string, number> {
     const used: Record<string, number> = {};
-    for (const [name, pids] of Object.entries(this.groups)) {
+    let ours = 0;
+    for (const [name, group] of Object.entries(this.groups)) {
       let total = 0;
-      for (const pid of pids()) {
+      for (const pid of group()) {
         const now = cpuSecondsOf(pid);
-        if (Number.isFinite(now)) total += now - (before.get(pid) ?? 0);
+        if (Number.isFinite(now)) total += now - (before.pids.get(pid) ?? 0);
       }
-      used[name] = Math.round(total * 100) / 100;
+      used[name] = centi(total);
+      ours += total;
     }
+    const machine = machineCpuSeconds();
+    used.other = centi(Math.max(0, machine.busy - before.machine.busy - ours));
+    used.idle = centi(machine.idle - before.machine.idle);
+    if (machine.steal > before.machine.steal) used.steal = centi(machine.steal - before.machine.steal);
     return used;
   }
 }
@@ -96,7 +147,15 @@ export class RssSampler {
   }
 }
 
-export function machine(): Record<string, string | number> {
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memTotalMb: number;
+  node: string;
+  loadAverage1m: number;
+}
+
+export function machine(): Machine {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const meminfo = readFileSync('/proc/meminfo', 'utf8');
   return {
@@ -106,4 +165,13 @@ export function machine(): Record<string, string | number> {
     node: process.version,
     loadAverage1m: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
   };
+}
+
+/** Share of the machine busy over `ms` (before the benchmark starts: someone else's load). */
+export async function busyShare(ms: number): Promise<number> {
+  const before = machineCpuSeconds();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = machineCpuSeconds();
+  const busy = after.busy - before.busy;
+  return Math.round((busy / (busy + after.idle - before.idle)) * 100) / 100;
 }

@@ -29,7 +29,7 @@ export type ReceiverMessage =
   | { type: 'expecting'; phase: string }
   | { type: 'complete'; receipts: PhaseReceipts }
   | { type: 'status'; receipts: PhaseReceipts }
-  | { type: 'latencies'; phase: string; values: number[] };
+  | { type: 'latencies'; phase: string; values: number[]; perSecond: number[] };
 
 /** A reference job: the very body the outbox stored, to be signed and POSTed as is. */
 export interface ReferenceJob {

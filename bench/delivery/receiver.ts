@@ -19,6 +19,9 @@ interface Phase {
   latencies: Float64Array;
   unique: number;
   duplicates: number;
+  /** Distinct receipts per second since the phase was announced (just before its first emit). */
+  perSecond: number[];
+  expectedAtNs: bigint;
   firstNs: bigint | null;
   lastNs: bigint | null;
   notified: boolean;
@@ -67,6 +70,8 @@ function record(receivedNs: bigint, payload: { bench_phase?: string; seq?: numbe
   }
   phase.seen[seq] = 1;
   phase.unique++;
+  const second = Number((receivedNs - phase.expectedAtNs) / 1_000_000_000n);
+  phase.perSecond[second] = (phase.perSecond[second] ?? 0) + 1;
   phase.latencies[seq] = Number(receivedNs - BigInt(payload.sent_at_ns ?? '0')) / 1e6;
   if (phase.firstNs === null) phase.firstNs = receivedNs;
   phase.lastNs = receivedNs;
@@ -117,6 +122,8 @@ process.on('message', (command: ReceiverCommand) => {
         latencies: new Float64Array(command.count),
         unique: 0,
         duplicates: 0,
+        perSecond: [],
+        expectedAtNs: process.hrtime.bigint(),
         firstNs: null,
         lastNs: null,
         notified: false,
@@ -131,7 +138,8 @@ process.on('message', (command: ReceiverCommand) => {
     case 'latencies': {
       const phase = phases.get(command.phase);
       const values = phase ? Array.from(phase.latencies).filter((_v, i) => phase.seen[i] === 1) : [];
-      send({ type: 'latencies', phase: command.phase, values });
+      const perSecond = Array.from(phase?.perSecond ?? [], (n) => n ?? 0);
+      send({ type: 'latencies', phase: command.phase, values, perSecond });
       break;
     }
     case 'exit':

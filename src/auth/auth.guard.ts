@@ -65,10 +65,15 @@ export class AuthGuard implements CanActivate {
     void reply.headers(headers);
     if (!result.allowed) {
       const retryAfter = String(Math.max(1, result.resetAt - Math.floor(Date.now() / 1000)));
-      throw new ApiError(HttpStatus.TOO_MANY_REQUESTS, 'rate_limited', `More than ${limit} requests in a minute with this API key`, {
-        hint: `Retry after ${retryAfter} s`,
-        headers: { ...headers, 'Retry-After': retryAfter },
-      });
+      throw new ApiError(
+        HttpStatus.TOO_MANY_REQUESTS,
+        'rate_limited',
+        `More than ${limit} requests in a minute with this API key`,
+        {
+          hint: `Retry after ${retryAfter} s`,
+          headers: { ...headers, 'Retry-After': retryAfter },
+        },
+      );
     }
   }
 

@@ -11,41 +11,16 @@ import {
 
 // Shaped like the simulator's answered scenario (tools/ultravox-sim/scenarios.ts), inlined because
 // src/ never imports the simulator.
+function message(role: string, text: string, index: number, start?: string): UltravoxMessage {
+  const base = { role, text, medium: 'MESSAGE_MEDIUM_VOICE', callStageMessageIndex: index };
+  return start === undefined ? base : { ...base, timespan: { start, end: '99.000s' } };
+}
 const answeredMessages: UltravoxMessage[] = [
-  {
-    role: 'MESSAGE_ROLE_AGENT',
-    text: 'Hi Ada, this is Sim Agent calling from Switchboard. Do you have a minute?',
-    medium: 'MESSAGE_MEDIUM_VOICE',
-    callStageMessageIndex: 0,
-  },
-  {
-    role: 'MESSAGE_ROLE_USER',
-    text: 'Yes, sure, I have a minute. That sounds great!',
-    medium: 'MESSAGE_MEDIUM_VOICE',
-    callStageMessageIndex: 1,
-    timespan: { start: '1.200s', end: '4.350s' },
-  },
-  {
-    role: 'MESSAGE_ROLE_TOOL_CALL',
-    text: '{"customerName":"Ada","turn":1}',
-    medium: 'MESSAGE_MEDIUM_VOICE',
-    callStageMessageIndex: 2,
-    timespan: { start: '4.750s', end: '4.950s' },
-  },
-  {
-    role: 'MESSAGE_ROLE_TOOL_RESULT',
-    text: '{"appointment":"Tuesday 10:00","status":"scheduled"}',
-    medium: 'MESSAGE_MEDIUM_VOICE',
-    callStageMessageIndex: 3,
-    timespan: { start: '5.350s', end: '5.550s' },
-  },
-  {
-    role: 'MESSAGE_ROLE_AGENT',
-    text: 'You are booked for Tuesday at 10am. Does that still work for you?',
-    medium: 'MESSAGE_MEDIUM_VOICE',
-    callStageMessageIndex: 4,
-    timespan: { start: '5.950s', end: '10.500s' },
-  },
+  message('MESSAGE_ROLE_AGENT', 'Hi Ada, this is Sim Agent calling. Do you have a minute?', 0),
+  message('MESSAGE_ROLE_USER', 'Yes, sure, I have a minute. That sounds great!', 1, '1.200s'),
+  message('MESSAGE_ROLE_TOOL_CALL', '{"customerName":"Ada","turn":1}', 2, '4.750s'),
+  message('MESSAGE_ROLE_TOOL_RESULT', '{"appointment":"Tuesday 10:00"}', 3, '5.350s'),
+  message('MESSAGE_ROLE_AGENT', 'You are booked for Tuesday at 10am. Does that work?', 4, '5.950s'),
 ];
 
 const joined = '2026-03-02T10:00:00.000Z';
@@ -73,24 +48,17 @@ describe('parseDuration', () => {
 });
 
 describe('mapTranscript', () => {
-  it('keeps agent and user turns in order and drops tool calls and results', () => {
-    const transcript = mapTranscript(answeredMessages, new Date(joined));
-    expect(transcript.map((t) => t.role)).toEqual(['agent', 'human', 'agent']);
-    expect(transcript.map((t) => t.content)).toEqual([
-      answeredMessages[0].text,
-      answeredMessages[1].text,
-      answeredMessages[4].text,
+  it('keeps agent and user turns in order, drops tool calls and results, dates turns joined + start', () => {
+    expect(mapTranscript(answeredMessages, new Date(joined))).toEqual([
+      { role: 'agent', content: answeredMessages[0].text, timestamp: null },
+      { role: 'human', content: answeredMessages[1].text, timestamp: '2026-03-02T10:00:01.200Z' },
+      { role: 'agent', content: answeredMessages[4].text, timestamp: '2026-03-02T10:00:05.950Z' },
     ]);
   });
 
   it('gives the initial greeting without a timespan a null timestamp', () => {
+    expect(answeredMessages[0].timespan).toBeUndefined();
     expect(mapTranscript(answeredMessages, new Date(joined))[0].timestamp).toBeNull();
-  });
-
-  it('computes absolute timestamps as joined + timespan.start', () => {
-    const transcript = mapTranscript(answeredMessages, new Date(joined));
-    expect(transcript[1].timestamp).toBe('2026-03-02T10:00:01.200Z');
-    expect(transcript[2].timestamp).toBe('2026-03-02T10:00:05.950Z');
   });
 
   it('gives null timestamps when the join time is unknown or invalid', () => {
@@ -151,30 +119,16 @@ describe('sentimentOf', () => {
   const agent = (content: string) => ({ role: 'agent', content });
   const human = (content: string) => ({ role: 'human', content });
 
-  it('is positive for a happy customer', () => {
-    expect(
-      sentimentOf([
-        agent('Do you have a minute?'),
-        human('Yes, sure, I have a minute. That sounds great!'),
-        human('Yes, perfect, thank you so much. That is really helpful, I love it.'),
-      ]),
-    ).toBe('positive');
-  });
-
-  it('is negative for an angry customer', () => {
-    expect(
-      sentimentOf([
-        agent('Do you have a minute?'),
-        human('No. I am not interested, this is annoying and frustrating.'),
-        human('No, cancel it. This is terrible service, I am very unhappy and angry.'),
-      ]),
-    ).toBe('negative');
-  });
-
-  it('is neutral for a matter-of-fact customer', () => {
-    expect(
-      sentimentOf([human('Who is this?'), human('Okay. Tuesday at ten.'), human('I will call back.')]),
-    ).toBe('neutral');
+  it.each([
+    [
+      'positive',
+      'a happy',
+      ['Yes, sure, I have a minute. That sounds great!', 'Perfect, thank you so much!'],
+    ],
+    ['negative', 'an angry', ['No. I am not interested, this is annoying.', 'Terrible service, I am angry.']],
+    ['neutral', 'a matter-of-fact', ['Who is this?', 'Okay. Tuesday at ten.', 'I will call back.']],
+  ])('is %s for %s customer', (expected, _who, lines) => {
+    expect(sentimentOf([agent('Do you have a minute?'), ...lines.map(human)])).toBe(expected);
   });
 
   it('stays neutral when one mild word is lost in a long conversation', () => {
@@ -201,7 +155,8 @@ describe('sentimentOf', () => {
   });
 
   it('does not carry a negation across turns', () => {
-    expect(sentimentOf([human('I said no'), human('good, great, thank you')])).toBe('positive');
+    // Read as one text, "not good" would be negated into a negative score.
+    expect(sentimentOf([human('I am not'), human('Good, that works.')])).toBe('positive');
   });
 
   it('is null without human turns', () => {

@@ -1,6 +1,14 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-export const CALL_STATUSES = ['queued', 'scheduled', 'dialing', 'in_progress', 'completed', 'failed', 'canceled'] as const;
+export const CALL_STATUSES = [
+  'queued',
+  'scheduled',
+  'dialing',
+  'in_progress',
+  'completed',
+  'failed',
+  'canceled',
+] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 export const TERMINAL_STATUSES: CallStatus[] = ['completed', 'failed', 'canceled'];
 
@@ -43,7 +51,7 @@ export class Call {
   email: string | null;
 
   @Column('json', { nullable: true })
-  metadata: Record<string, unknown> | null;
+  metadata: object | null;
 
   @Column('text', { name: 'ultravox_call_id', nullable: true })
   ultravoxCallId: string | null;

@@ -33,7 +33,12 @@ function canonical(value: unknown): string {
 export class IdempotencyService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async run<T>(agencyId: string, key: string, request: unknown, action: () => Promise<T>): Promise<StoredResponse<T>> {
+  async run<T>(
+    agencyId: string,
+    key: string,
+    request: unknown,
+    action: () => Promise<T>,
+  ): Promise<StoredResponse<T>> {
     const hash = createHash('sha256').update(canonical(request)).digest('hex');
     const claimed: unknown[] = await this.dataSource.query(
       `INSERT INTO idempotency_keys (agency_id, key, request_hash) VALUES ($1, $2, $3)
@@ -53,7 +58,10 @@ export class IdempotencyService {
       return { statusCode: 200, body, replayed: false };
     } catch (err) {
       // A request that did not succeed leaves nothing behind: the client may fix it and retry the key.
-      await this.dataSource.query(`DELETE FROM idempotency_keys WHERE agency_id = $1 AND key = $2`, [agencyId, key]);
+      await this.dataSource.query(`DELETE FROM idempotency_keys WHERE agency_id = $1 AND key = $2`, [
+        agencyId,
+        key,
+      ]);
       throw err;
     }
   }
@@ -65,19 +73,32 @@ export class IdempotencyService {
         `SELECT request_hash, status_code, response FROM idempotency_keys WHERE agency_id = $1 AND key = $2`,
         [agencyId, key],
       )) as { request_hash: string; status_code: number | null; response: string | null }[];
-      if (!row) throw ApiError.conflict('idempotency_key_in_progress', 'The first request with this Idempotency-Key failed; retry it');
+      if (!row)
+        throw ApiError.conflict(
+          'idempotency_key_in_progress',
+          'The first request with this Idempotency-Key failed; retry it',
+        );
       if (row.request_hash !== hash) {
-        throw ApiError.unprocessable('idempotency_key_reused', 'This Idempotency-Key was used with a different request body', {
-          hint: 'Use a new Idempotency-Key for a different call',
-        });
+        throw ApiError.unprocessable(
+          'idempotency_key_reused',
+          'This Idempotency-Key was used with a different request body',
+          {
+            hint: 'Use a new Idempotency-Key for a different call',
+          },
+        );
       }
       if (row.status_code !== null && row.response !== null) {
         return { statusCode: row.status_code, body: JSON.parse(row.response) as T, replayed: true };
       }
       if (Date.now() > deadline) {
-        throw new ApiError(HttpStatus.CONFLICT, 'idempotency_key_in_progress', 'A request with this Idempotency-Key is still running', {
-          hint: 'Retry in a few seconds to get its result',
-        });
+        throw new ApiError(
+          HttpStatus.CONFLICT,
+          'idempotency_key_in_progress',
+          'A request with this Idempotency-Key is still running',
+          {
+            hint: 'Retry in a few seconds to get its result',
+          },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

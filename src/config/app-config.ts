@@ -24,6 +24,7 @@ export interface AppConfig {
     concurrency: number;
     sweepIntervalMs: number;
   };
+  calls: { maxConcurrentPerAgency: number; sweepIntervalMs: number };
   apiRateLimitPerMinute: number;
   bullBoard?: { username: string; password: string };
   logLevel: string;
@@ -78,6 +79,10 @@ export function buildAppConfig(raw: Record<string, string | undefined> = process
       allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS ?? false,
       concurrency: env.WEBHOOK_DELIVERY_CONCURRENCY ?? 50,
       sweepIntervalMs: env.WEBHOOK_SWEEP_INTERVAL_MS ?? 10_000,
+    },
+    calls: {
+      maxConcurrentPerAgency: env.MAX_CONCURRENT_CALLS_PER_AGENCY ?? 10,
+      sweepIntervalMs: env.CALLS_SWEEP_INTERVAL_MS ?? 5_000,
     },
     apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE ?? 100,
     bullBoard:

@@ -144,6 +144,20 @@ export class EnvironmentVariables {
   @Min(100)
   WEBHOOK_SWEEP_INTERVAL_MS?: number;
 
+  /** Live calls (dialing or in progress) one agency may have at once; more wait in the queue. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MAX_CONCURRENT_CALLS_PER_AGENCY?: number;
+
+  /** How often workers look for calls due to dial and Ultravox events not yet processed. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  CALLS_SWEEP_INTERVAL_MS?: number;
+
   /** Timeout of each request to Ultravox. */
   @IsOptional()
   @Transform(toInt)

@@ -1,6 +1,7 @@
 import { Agency } from '../agencies/agency.entity';
 import { User } from '../agencies/user.entity';
 import { Agent } from '../agents/agent.entity';
+import { Call, CallEvent } from '../calls/call.entity';
 import { ApiKey } from '../integrations/api-key.entity';
 import { DeliveryAttempt, WebhookDelivery } from '../webhooks/delivery/webhook-delivery.entity';
 import { WebhookEvent } from '../webhooks/delivery/webhook-event.entity';
@@ -16,4 +17,6 @@ export const entities = [
   WebhookEvent,
   WebhookDelivery,
   DeliveryAttempt,
+  Call,
+  CallEvent,
 ];

@@ -17,6 +17,47 @@ export interface UltravoxWebhook {
   secrets?: string[];
 }
 
+/** The part of POST /api/agents/{id}/calls Switchboard sends (reference/ultravox-api.md). */
+export interface CreateCallRequest {
+  templateContext: Record<string, string>;
+  metadata: Record<string, string>;
+  medium: Record<string, { outgoing: { to: string; from: string } }>;
+  firstSpeakerSettings: { user: { fallback: { delay: string; text: string } } };
+  recordingEnabled?: boolean;
+  maxDuration?: string;
+}
+
+/** The Call object, leniently: fields come and go between Ultravox versions. */
+export interface UltravoxCall {
+  callId: string;
+  created?: string | null;
+  joined?: string | null;
+  ended?: string | null;
+  endReason?: string | null;
+  billedDuration?: string | null;
+  shortSummary?: string | null;
+  summary?: string | null;
+  metadata?: Record<string, string> | null;
+  sipDetails?: { terminationReason?: string | null } | null;
+  agent?: { agentId?: string; name?: string } | null;
+}
+
+export interface UltravoxMessage {
+  role: string;
+  text?: string | null;
+  medium?: string;
+  callStageMessageIndex?: number;
+  timespan?: { start?: string; end?: string } | null;
+}
+
+interface Page<T> {
+  next: string | null;
+  results: T[];
+}
+
+/** Stops following `next` after this many pages (a runaway cursor must not loop forever). */
+const MAX_PAGES = 200;
+
 interface Call {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
@@ -54,6 +95,57 @@ export class UltravoxClient implements OnModuleDestroy {
   ): Promise<UltravoxWebhook> {
     const path = `/api/webhooks/${encodeURIComponent(webhookId)}`;
     return this.send<UltravoxWebhook>({ method: 'PATCH', path, apiKey, body: webhook });
+  }
+
+  createCall(apiKey: string, agentId: string, body: CreateCallRequest): Promise<UltravoxCall> {
+    return this.send<UltravoxCall>({
+      method: 'POST',
+      path: `/api/agents/${encodeURIComponent(agentId)}/calls`,
+      apiKey,
+      body,
+    });
+  }
+
+  getCall(apiKey: string, callId: string): Promise<UltravoxCall> {
+    return this.send<UltravoxCall>({
+      method: 'GET',
+      path: `/api/calls/${encodeURIComponent(callId)}`,
+      apiKey,
+    });
+  }
+
+  /** Every message of the call, following `next` through all pages. */
+  listMessages(apiKey: string, callId: string): Promise<UltravoxMessage[]> {
+    return this.all<UltravoxMessage>(
+      apiKey,
+      `/api/calls/${encodeURIComponent(callId)}/messages?pageSize=200`,
+    );
+  }
+
+  /** Calls whose metadata has `key` = `value` (how a call whose creation timed out is found again). */
+  findCallsByMetadata(apiKey: string, key: string, value: string): Promise<UltravoxCall[]> {
+    const query = new URLSearchParams({ [`metadata.${key}`]: value, pageSize: '10' });
+    return this.all<UltravoxCall>(apiKey, `/api/calls?${query.toString()}`);
+  }
+
+  private async all<T>(apiKey: string, firstPath: string): Promise<T[]> {
+    const results: T[] = [];
+    let path: string | null = firstPath;
+    for (let page = 0; path && page < MAX_PAGES; page++) {
+      const body: Page<T> = await this.send<Page<T>>({ method: 'GET', path, apiKey });
+      results.push(...(body.results ?? []));
+      path = body.next ? this.nextPath(firstPath, body.next) : null;
+    }
+    return results;
+  }
+
+  /** `next` is a full URL; keep our base and path, take its cursor. */
+  private nextPath(firstPath: string, next: string): string | null {
+    const cursor = new URL(next, this.config.ultravox.baseUrl).searchParams.get('cursor');
+    if (!cursor) return null;
+    const url = new URL(firstPath, 'http://x');
+    url.searchParams.set('cursor', cursor);
+    return `${url.pathname}${url.search}`;
   }
 
   async deleteWebhook(apiKey: string, webhookId: string): Promise<void> {

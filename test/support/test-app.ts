@@ -7,7 +7,7 @@ import { APP_OPTIONS, configureApp, createFastifyAdapter } from '../../src/app.s
 import { buildAppConfig } from '../../src/config/app-config';
 import { prepareDatabase } from '../../src/database/migrate';
 import { TEST_ADMIN_DATABASE_URL, TEST_REDIS_URL } from './env';
-import { clearRedisPrefix } from './spawn';
+import { clearRedisPrefix, freePort } from './spawn';
 
 export interface TestApp {
   /** e.g. http://127.0.0.1:40123 */
@@ -62,9 +62,17 @@ export function testEnv(databaseUrl: string, overrides: Record<string, string> =
  * Boots the real application, through the same configureApp as production, on a random loopback port.
  * process.env is per spec file under Jest, so setting it here affects only this file.
  */
-export async function startTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(
+  overrides: Record<string, string> = {},
+  options: { reachable?: boolean } = {},
+): Promise<TestApp> {
   const database = await createTestDatabase();
-  const env = testEnv(database.url, overrides);
+  // `reachable`: PUBLIC_BASE_URL is this app's real address, so the simulator's webhooks arrive.
+  const port = options.reachable ? await freePort() : 0;
+  const env = testEnv(
+    database.url,
+    port ? { PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...overrides } : overrides,
+  );
   Object.assign(process.env, env);
   const config = buildAppConfig(process.env);
   await prepareDatabase(config.databaseUrl, true);
@@ -77,7 +85,7 @@ export async function startTestApp(overrides: Record<string, string> = {}): Prom
     },
   );
   configureApp(app);
-  await app.listen(0, '127.0.0.1');
+  await app.listen(port, '127.0.0.1');
   const db = new Client({ connectionString: database.url });
   await db.connect();
   return {

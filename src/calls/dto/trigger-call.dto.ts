@@ -1,4 +1,13 @@
-import { IsEmail, IsObject, IsOptional, IsString, IsUUID, MaxLength, ValidateBy, ValidationOptions } from 'class-validator';
+import {
+  IsEmail,
+  IsObject,
+  IsOptional,
+  IsString,
+  IsUUID,
+  MaxLength,
+  ValidateBy,
+  ValidationOptions,
+} from 'class-validator';
 import { IsE164 } from '../../common/phone';
 
 export const MAX_METADATA_BYTES = 16 * 1024;
@@ -8,7 +17,8 @@ function IsSmallJsonObject(options?: ValidationOptions): PropertyDecorator {
     {
       name: 'isSmallJsonObject',
       validator: {
-        validate: (value: unknown) => Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8') <= MAX_METADATA_BYTES,
+        validate: (value: unknown) =>
+          Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8') <= MAX_METADATA_BYTES,
         defaultMessage: () => `metadata must be at most ${MAX_METADATA_BYTES / 1024} KB of JSON`,
       },
     },

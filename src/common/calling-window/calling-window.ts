@@ -7,7 +7,7 @@ export interface CallingWindow {
   days: Weekday[];
   /** "HH:MM", inclusive. */
   start: string;
-  /** "HH:MM", exclusive; later than start. */
+  /** "HH:MM", exclusive; earlier than start means an overnight window ending the next day. */
   end: string;
 }
 

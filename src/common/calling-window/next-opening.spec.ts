@@ -37,7 +37,7 @@ describe('weekday window (America/New_York, Mon-Fri 09:00-17:00)', () => {
     expect(opening(weekdays, '2026-01-10T17:00:00Z')).toBe('2026-01-12T14:00:00.000Z');
   });
 
-  it('uses the local weekday, not the UTC one (Friday 20:00 local is Saturday in UTC)', () => {
+  it('uses the local weekday, not the UTC one (Fri 20:00 local = Sat UTC, Sun 23:00 local = Mon UTC)', () => {
     expect(opening(weekdays, '2026-01-10T01:00:00Z')).toBe('2026-01-12T14:00:00.000Z');
     expect(opening(weekdays, '2026-01-12T04:00:00Z')).toBe('2026-01-12T14:00:00.000Z');
   });
@@ -124,7 +124,12 @@ describe('other zones', () => {
   });
 
   it('Australia/Sydney spring-forward gap: Sunday 02:30 opens at 03:00 AEDT', () => {
-    const window: CallingWindow = { timezone: 'Australia/Sydney', days: ['sun'], start: '02:30', end: '05:00' };
+    const window: CallingWindow = {
+      timezone: 'Australia/Sydney',
+      days: ['sun'],
+      start: '02:30',
+      end: '05:00',
+    };
     expect(opening(window, '2026-10-03T00:00:00Z')).toBe('2026-10-03T16:00:00.000Z');
   });
 });

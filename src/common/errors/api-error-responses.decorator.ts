@@ -4,6 +4,7 @@ import { ErrorBodyDto } from './error-body.dto';
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request (`validation_failed` with one detail per field, or a more specific code)',
+  401: 'Missing or invalid credentials or signature',
   404: 'Not found in this agency',
   409: 'Conflict with the current state',
   422: 'Well-formed but not possible now',

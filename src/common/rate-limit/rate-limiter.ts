@@ -20,7 +20,11 @@ export class RateLimiter {
   async hit(subject: string, limitPerMinute: number, now = Date.now()): Promise<RateLimitResult> {
     const window = Math.floor(now / WINDOW_MS);
     const key = `ratelimit:${subject}:${window}`;
-    const [[, count]] = (await this.redis.multi().incr(key).pexpire(key, WINDOW_MS * 2).exec()) as [[null, number]];
+    const [[, count]] = (await this.redis
+      .multi()
+      .incr(key)
+      .pexpire(key, WINDOW_MS * 2)
+      .exec()) as [[null, number]];
     return {
       allowed: count <= limitPerMinute,
       limit: limitPerMinute,

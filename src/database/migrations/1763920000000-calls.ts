@@ -34,11 +34,17 @@ export class Calls1763920000000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX calls_agency_created_idx ON calls (agency_id, created_at DESC, id DESC)`);
-    await q.query(`CREATE UNIQUE INDEX calls_ultravox_call_key ON calls (ultravox_call_id) WHERE ultravox_call_id IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX calls_ultravox_call_key ON calls (ultravox_call_id) WHERE ultravox_call_id IS NOT NULL`,
+    );
     // Live calls per agency: the concurrency cap counts these.
-    await q.query(`CREATE INDEX calls_live_idx ON calls (agency_id) WHERE status IN ('dialing', 'in_progress')`);
+    await q.query(
+      `CREATE INDEX calls_live_idx ON calls (agency_id) WHERE status IN ('dialing', 'in_progress')`,
+    );
     // What the dial sweeper looks for: calls that should be dialing by now.
-    await q.query(`CREATE INDEX calls_due_idx ON calls (scheduled_for) WHERE status IN ('queued', 'scheduled')`);
+    await q.query(
+      `CREATE INDEX calls_due_idx ON calls (scheduled_for) WHERE status IN ('queued', 'scheduled')`,
+    );
     await q.query(`
       CREATE TABLE call_events (
         id bigserial PRIMARY KEY,
@@ -59,7 +65,9 @@ export class Calls1763920000000 implements MigrationInterface {
       `CREATE UNIQUE INDEX call_events_ultravox_once ON call_events (agency_id, ultravox_call_id, event) WHERE source = 'ultravox'`,
     );
     await q.query(`CREATE INDEX call_events_call_idx ON call_events (call_id, id)`);
-    await q.query(`CREATE INDEX call_events_unprocessed_idx ON call_events (created_at) WHERE processed_at IS NULL AND source = 'ultravox'`);
+    await q.query(
+      `CREATE INDEX call_events_unprocessed_idx ON call_events (created_at) WHERE processed_at IS NULL AND source = 'ultravox'`,
+    );
     await q.query(`
       CREATE TABLE idempotency_keys (
         agency_id uuid NOT NULL REFERENCES agencies(id) ON DELETE CASCADE,

@@ -1,0 +1,238 @@
+/**
+ * `npm run bench:delivery` — webhook delivery throughput, latency and worker memory, against a bare
+ * BullMQ + undici reference (docs/benchmarks.md, "Webhook delivery").
+ *
+ * Processes: this one (the emitter: a Nest context with APP_ROLE=api emitting through the real outbox),
+ * the worker under test (`node dist/src/main.js`, APP_ROLE=worker), the receiver, and later the
+ * reference worker — each its own process, so none of them steals another's event loop.
+ */
+import 'reflect-metadata';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client } from 'pg';
+import { prepareDatabase } from '../src/database/migrate';
+import { emitClosedLoop, emitOpenLoop, Emitter } from './delivery/emitter';
+import {
+  BenchWorld,
+  Child,
+  createWorld,
+  destroyWorld,
+  forkBenchChild,
+  nextMessage,
+  spawnWorker,
+} from './delivery/environment';
+import { busyShare, CpuMeter, machine, memoryOf, pidsNamed, postgresPidsFor, RssSampler } from './delivery/metrics';
+import { PhaseResult, PhaseSetup, runPhase } from './delivery/phases';
+import type { ReceiverMessage } from './delivery/protocol';
+import { printReport, Report, targetsOf } from './delivery/report';
+
+/** Best of the concurrencies measured on the 2-core reference machine (docs/benchmarks.md). */
+const DEFAULT_CONCURRENCY = 50;
+const REFERENCE_QUEUE = 'bench-reference';
+
+function options() {
+  const env = process.env;
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string', default: env.BENCH_EVENTS ?? '20000' },
+      warmup: { type: 'string', default: env.BENCH_WARMUP ?? '1000' },
+      'emit-parallel': { type: 'string', default: env.BENCH_EMIT_PARALLEL ?? '32' },
+      rate: { type: 'string', default: env.BENCH_RATE ?? '500' },
+      'latency-seconds': { type: 'string', default: env.BENCH_LATENCY_SECONDS ?? '10' },
+      concurrency: {
+        type: 'string',
+        default: env.WEBHOOK_DELIVERY_CONCURRENCY ?? String(DEFAULT_CONCURRENCY),
+      },
+      'worker-node-args': { type: 'string', default: env.BENCH_WORKER_NODE_ARGS ?? '' },
+      'no-reference': { type: 'boolean', default: env.BENCH_NO_REFERENCE === 'true' },
+      'timeout-seconds': { type: 'string', default: env.BENCH_TIMEOUT_SECONDS ?? '600' },
+    },
+  });
+  const int = (name: keyof typeof values) => {
+    const value = Number(values[name]);
+    if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number`);
+    return value;
+  };
+  return {
+    events: int('events'),
+    warmup: int('warmup'),
+    emitParallel: int('emit-parallel'),
+    rate: int('rate'),
+    latencySeconds: int('latency-seconds'),
+    concurrency: int('concurrency'),
+    workerNodeArgs: String(values['worker-node-args']).split(' ').filter(Boolean),
+    reference: !values['no-reference'],
+    timeoutMs: int('timeout-seconds') * 1000,
+  };
+}
+type Options = ReturnType<typeof options>;
+
+async function waitUntil(check: () => Promise<boolean>, what: string, child: Child, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (child.process.exitCode !== null) throw new Error(`${what}: process exited\n${child.output()}`);
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms\n${child.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** How the benchmark's deliveries ended up in Postgres, once the last records are written. */
+async function deliveryRows(world: BenchWorld) {
+  const db = new Client({ connectionString: world.databaseUrl });
+  await db.connect();
+  try {
+    const query = `SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+                          count(*) FILTER (WHERE status = 'pending')::int AS pending,
+                          count(*) FILTER (WHERE status = 'failed')::int AS failed,
+                          coalesce(sum(attempt_count), 0)::int AS attempts
+                     FROM webhook_deliveries`;
+    for (let i = 0; i < 50; i++) {
+      const row = (await db.query(query)).rows[0];
+      if (row.pending === 0 || i === 49) return row;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await db.end();
+  }
+}
+
+async function measureSwitchboard(o: Options, world: BenchWorld, emitter: Emitter, base: PhaseSetup) {
+  const worker = spawnWorker(world, o.concurrency, o.workerNodeArgs);
+  const pid = worker.process.pid!;
+  try {
+    await waitUntil(async () => (await emitter.deliveryWorkers()) > 0, 'worker start', worker);
+    const setup = {
+      ...base,
+      cpu: new CpuMeter({
+        worker: () => [pid],
+        emitter: () => [process.pid],
+        receiver: () => [base.receiver.process.pid!],
+        postgres: () => postgresPidsFor(world.databaseName),
+        redis: () => pidsNamed('redis-server'),
+      }),
+    };
+    const rss = new RssSampler(pid);
+    const emit = emitter.emitThroughOutbox;
+    if (o.warmup > 0) {
+      await runPhase(setup, 'warmup', o.warmup, () => emitClosedLoop(emit, 'warmup', o.warmup, o.emitParallel));
+    }
+    const throughput = await runPhase(setup, 'throughput', o.events, () =>
+      emitClosedLoop(emit, 'throughput', o.events, o.emitParallel),
+    );
+    const count = o.rate * o.latencySeconds;
+    const latency =
+      count > 0
+        ? await runPhase(setup, 'latency', count, () => emitOpenLoop(emit, 'latency', count, o.rate))
+        : undefined;
+    const rows = await deliveryRows(world);
+    const memory = memoryOf(pid);
+    return {
+      throughput,
+      latency,
+      deliveries: rows,
+      worker: { peakRssMb: Math.round(memory?.hwmMb ?? NaN), sampledMaxRssMb: Math.round(rss.stop()) },
+    };
+  } finally {
+    await worker.stop();
+  }
+}
+
+async function measureReference(o: Options, world: BenchWorld, emitter: Emitter, base: PhaseSetup, secret: string, url: string) {
+  const reference = forkBenchChild('reference-worker', {
+    REF_REDIS_URL: world.env.REDIS_URL,
+    REF_PREFIX: `${world.redisPrefix}:ref`,
+    REF_QUEUE: REFERENCE_QUEUE,
+    REF_CONCURRENCY: String(o.concurrency),
+    REF_TARGET_URL: url,
+    REF_SECRET: secret,
+  });
+  try {
+    await nextMessage<{ type: string }>(reference, (m) => m.type === 'ready');
+    const setup = {
+      ...base,
+      databaseName: undefined,
+      cpu: new CpuMeter({
+        reference: () => [reference.process.pid!],
+        emitter: () => [process.pid],
+        receiver: () => [base.receiver.process.pid!],
+        postgres: () => postgresPidsFor(world.databaseName),
+        redis: () => pidsNamed('redis-server'),
+      }),
+    };
+    const emit = emitter.emitReference;
+    if (o.warmup > 0) {
+      await runPhase(setup, 'ref-warmup', o.warmup, () =>
+        emitClosedLoop(emit, 'ref-warmup', o.warmup, o.emitParallel),
+      );
+    }
+    return await runPhase(setup, 'reference', o.events, () =>
+      emitClosedLoop(emit, 'reference', o.events, o.emitParallel),
+    );
+  } finally {
+    await reference.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  const host = { ...machine(), busyBeforeStart: await busyShare(2_000) };
+  if (host.busyBeforeStart > 0.1) {
+    console.warn(`warning: ${host.busyBeforeStart * 100}% of the CPU was busy before the benchmark started`);
+  }
+  const world = await createWorld();
+  let receiver: Child | undefined;
+  let emitter: Emitter | undefined;
+  try {
+    await prepareDatabase(world.databaseUrl, true);
+    receiver = forkBenchChild('receiver');
+    const { port } = (await nextMessage<ReceiverMessage>(receiver, (m) => m.type === 'listening')) as {
+      port: number;
+    };
+    const url = `http://127.0.0.1:${port}/hook`;
+    emitter = await Emitter.start(world, REFERENCE_QUEUE);
+    const secret = await emitter.createEndpoint(url);
+    const configured = nextMessage<ReceiverMessage>(receiver, (m) => m.type === 'configured');
+    receiver.process.send({ type: 'configure', secret });
+    await configured;
+    const base: PhaseSetup = {
+      receiver,
+      cpu: new CpuMeter({}),
+      cores: Number(host.cpus),
+      timeoutMs: o.timeoutMs,
+      databaseName: world.databaseName,
+    };
+    const switchboard = await measureSwitchboard(o, world, emitter, base);
+    const reference: PhaseResult | undefined = o.reference
+      ? await measureReference(o, world, emitter, base, secret, url)
+      : undefined;
+    const report: Report = {
+      benchmark: 'webhook-delivery',
+      at: new Date().toISOString(),
+      machine: host,
+      options: { ...o, concurrency: o.concurrency },
+      switchboard,
+      reference,
+      ratio: reference ? Math.round((switchboard.throughput.deliveriesPerSec / reference.deliveriesPerSec) * 100) / 100 : null,
+      targets: [],
+    };
+    report.targets = targetsOf(report);
+    printReport(report);
+    const dir = join(__dirname, '..', '..', 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `delivery-${report.at.replace(/[:.]/g, '-')}.json`);
+    writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nresult: ${file}`);
+    if (!switchboard.throughput.complete || (reference && !reference.complete)) process.exitCode = 1;
+  } finally {
+    await emitter?.close().catch(() => undefined);
+    receiver?.process.send({ type: 'exit' });
+    await receiver?.stop(2_000);
+    await destroyWorld(world);
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`bench:delivery failed: ${err.stack ?? err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,191 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull } from 'typeorm';
+import { agencySecretContext } from '../../agencies/agencies.service';
+import { Agency } from '../../agencies/agency.entity';
+import { Agent } from '../../agents/agent.entity';
+import { Clock } from '../../common/clock';
+import { SecretBox } from '../../common/crypto/secret-box';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { CreateCallRequest, UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
+import { UltravoxError } from '../../ultravox/ultravox.errors';
+import { Call } from '../call.entity';
+import { CallTransitions } from '../lifecycle/call-transitions.service';
+
+/** Ultravox metadata key carrying our call id: how webhooks and lost creations are matched back. */
+export const CALL_ID_METADATA_KEY = 'switchboard_call_id';
+/** While the agency is at its live-call cap, a waiting call looks again after this long. */
+const AT_CAP_RETRY_MS = 1_000;
+const MAX_UNAVAILABLE_ATTEMPTS = 10;
+
+type Claim =
+  | { kind: 'done' }
+  | { kind: 'later'; retryInMs: number }
+  | { kind: 'fail'; reason: string }
+  | { kind: 'dial'; call: Call; agent: Agent; agency: Agency };
+
+/** `{ retryInMs }` asks the queue to run the dial job again later; `{}` means done. */
+export type DialOutcome = { retryInMs?: number };
+
+const FAILURE_REASONS: Partial<Record<UltravoxError['failure'], string>> = {
+  rejected_key: 'ultravox_rejected_key',
+  not_found: 'ultravox_agent_not_found',
+  bad_request: 'ultravox_rejected_request',
+  unexpected: 'ultravox_error',
+};
+
+/** Places one call through Ultravox (CONTRACT §7) and decides what happens when that does not work. */
+@Injectable()
+export class DialService {
+  private readonly logger = new Logger(DialService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly ultravox: UltravoxClient,
+    private readonly secretBox: SecretBox,
+    private readonly transitions: CallTransitions,
+    private readonly clock: Clock,
+  ) {}
+
+  async dial(callId: string): Promise<DialOutcome> {
+    const claim = await this.claim(callId);
+    if (claim.kind === 'done') return {};
+    if (claim.kind === 'later') return { retryInMs: claim.retryInMs };
+    if (claim.kind === 'fail') {
+      await this.transitions.failed(callId, claim.reason);
+      return {};
+    }
+    const { call, agent, agency } = claim;
+    const apiKey = this.secretBox.decrypt(
+      agency.ultravoxApiKeyEncrypted!,
+      agencySecretContext(agency.id, 'ultravox_api_key'),
+    );
+    try {
+      const created = await this.ultravox.createCall(
+        apiKey,
+        agent.ultravoxAgentId,
+        this.request(call, agent),
+      );
+      await this.attach(call, created, 'dialed');
+      return {};
+    } catch (err) {
+      if (!(err instanceof UltravoxError)) throw err;
+      return this.handleFailure(call, apiKey, err);
+    }
+  }
+
+  /** After a crash or a timeout: was the call placed after all? Looks it up by our metadata. */
+  async reconcile(call: Call, apiKey: string): Promise<'placed' | 'not_placed'> {
+    const found = await this.ultravox.findCallsByMetadata(apiKey, CALL_ID_METADATA_KEY, call.id);
+    if (found.length === 0) return 'not_placed';
+    await this.attach(call, found[0], 'dialed (found by metadata after a lost answer)');
+    return 'placed';
+  }
+
+  private async handleFailure(call: Call, apiKey: string, err: UltravoxError): Promise<DialOutcome> {
+    if (err.failure === 'timeout') {
+      // Never retried blindly: the call may exist. Look first; if the lookup fails too, the sweeper looks later.
+      const found = await this.reconcile(call, apiKey).catch(() => null);
+      if (found === 'placed' || found === null) return {};
+      return this.release(
+        call,
+        'dial timed out and Ultravox has no such call',
+        this.backoff(call.dialAttempts),
+      );
+    }
+    if (err.failure === 'rate_limited' || err.failure === 'unavailable') {
+      if (err.failure === 'unavailable' && call.dialAttempts >= MAX_UNAVAILABLE_ATTEMPTS) {
+        await this.transitions.failed(call.id, 'ultravox_unavailable');
+        return {};
+      }
+      return this.release(call, err.message, err.retryAfterMs ?? this.backoff(call.dialAttempts));
+    }
+    await this.transitions.failed(call.id, FAILURE_REASONS[err.failure] ?? 'ultravox_error', {
+      endReason: err.message.slice(0, 500),
+    });
+    return {};
+  }
+
+  private request(call: Call, agent: Agent): CreateCallRequest {
+    const context: Record<string, string> = { phone: call.phoneNumber ?? '' };
+    if (call.name) context.name = call.name;
+    if (call.email) context.email = call.email;
+    return {
+      templateContext: context,
+      metadata: { [CALL_ID_METADATA_KEY]: call.id, switchboard_agency_id: call.agencyId },
+      medium: {
+        [agent.telephonyProvider]: { outgoing: { to: call.phoneNumber!, from: agent.phoneNumber! } },
+      },
+      firstSpeakerSettings: { user: { fallback: { delay: '5s', text: 'Hello?' } } },
+    };
+  }
+
+  /**
+   * queued/scheduled → dialing under a per-agency advisory lock, so the live-call cap holds across
+   * workers. Returns the call to dial, a delay, or nothing to do.
+   */
+  private async claim(callId: string): Promise<Claim> {
+    return this.dataSource.transaction(async (em): Promise<Claim> => {
+      const peek = await em.findOneBy(Call, { id: callId });
+      if (!peek || (peek.status !== 'queued' && peek.status !== 'scheduled')) return { kind: 'done' };
+      await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [peek.agencyId]);
+      const call = await em.findOne(Call, { where: { id: callId }, lock: { mode: 'pessimistic_write' } });
+      if (!call || (call.status !== 'queued' && call.status !== 'scheduled')) return { kind: 'done' };
+      const wait = (call.scheduledFor?.getTime() ?? 0) - this.clock.now().getTime();
+      if (wait > 1_000) return { kind: 'later', retryInMs: wait };
+      const agency = await em.findOneByOrFail(Agency, { id: call.agencyId });
+      const agent = call.agentId ? await em.findOneBy(Agent, { id: call.agentId }) : null;
+      if (!agent) return { kind: 'fail', reason: 'agent_deleted' };
+      if (!agent.phoneNumber) return { kind: 'fail', reason: 'agent_has_no_phone_number' };
+      if (!agency.ultravoxApiKeyEncrypted) return { kind: 'fail', reason: 'ultravox_not_configured' };
+      const [{ live }] = (await em.query(
+        `SELECT count(*)::int AS live FROM calls WHERE agency_id = $1 AND status IN ('dialing', 'in_progress')`,
+        [call.agencyId],
+      )) as [{ live: number }];
+      if (live >= this.config.calls.maxConcurrentPerAgency)
+        return { kind: 'later', retryInMs: AT_CAP_RETRY_MS };
+      await em.update(Call, call.id, {
+        status: 'dialing',
+        dialAttempts: () => 'dial_attempts + 1',
+        dialedAt: new Date(),
+      });
+      call.dialAttempts += 1;
+      await this.transitions.note(em, call, 'dialing', `attempt ${call.dialAttempts}`);
+      return { kind: 'dial', call, agent, agency };
+    });
+  }
+
+  /** dialing → queued again (frees the live slot) and dial later. */
+  private async release(call: Call, why: string, retryInMs: number): Promise<DialOutcome> {
+    await this.dataSource.transaction(async (em) => {
+      // scheduled_for doubles as "not before": the sweeper leaves the call alone until then.
+      await em.update(
+        Call,
+        { id: call.id, status: 'dialing', ultravoxCallId: IsNull() },
+        { status: 'queued', scheduledFor: new Date(this.clock.now().getTime() + retryInMs) },
+      );
+      await this.transitions.note(
+        em,
+        call,
+        'dial_deferred',
+        `${why}; next try in ${Math.round(retryInMs / 1000)} s`,
+      );
+    });
+    return { retryInMs };
+  }
+
+  private async attach(call: Call, created: UltravoxCall, note: string): Promise<void> {
+    await this.dataSource.transaction(async (em) => {
+      await em.query(
+        `UPDATE calls SET ultravox_call_id = $2, updated_at = now() WHERE id = $1 AND ultravox_call_id IS NULL`,
+        [call.id, created.callId],
+      );
+      await this.transitions.note(em, call, note, `ultravox call ${created.callId}`);
+    });
+  }
+
+  private backoff(attempts: number): number {
+    return Math.min(60_000, 1_000 * 2 ** Math.max(0, attempts - 1));
+  }
+}

@@ -1,0 +1,46 @@
+import { Controller, Headers, HttpCode, Param, Post, RawBodyRequest, Req } from '@nestjs/common';
+import { ApiBody, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { Public } from '../../auth/auth.decorator';
+import { ApiErrorResponses } from '../../common/errors/api-error-responses.decorator';
+import { IngestService } from './ingest.service';
+
+@ApiTags('Ultravox webhooks')
+@Controller('functions/v1/webhook-ingest')
+export class IngestController {
+  constructor(private readonly ingest: IngestService) {}
+
+  /**
+   * Where Ultravox sends this agency's call webhooks (the URL from save-ultravox-integration). Checks
+   * the URL secret and, when a signing secret was registered, X-Ultravox-Webhook-Signature; stores the
+   * event once per (callId, event) and answers 204 at once.
+   */
+  @Post(':agencyId/:webhookSecret')
+  @HttpCode(204)
+  @Public()
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['event', 'call'],
+      properties: { event: { type: 'string' }, call: { type: 'object' } },
+    },
+  })
+  @ApiNoContentResponse({ description: 'Stored (or a duplicate, or an event Switchboard does not use)' })
+  @ApiErrorResponses(400, 401, 404)
+  async receive(
+    @Param('agencyId') agencyId: string,
+    @Param('webhookSecret') secret: string,
+    @Req() request: RawBodyRequest<FastifyRequest>,
+    @Headers('x-ultravox-webhook-signature') signature?: string,
+    @Headers('x-ultravox-webhook-timestamp') timestamp?: string,
+  ): Promise<void> {
+    await this.ingest.ingest({
+      agencyId,
+      secret,
+      rawBody: request.rawBody ?? Buffer.from(JSON.stringify(request.body ?? null)),
+      body: request.body,
+      signature,
+      timestamp,
+    });
+  }
+}
