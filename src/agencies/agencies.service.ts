@@ -7,6 +7,7 @@ import { randomSecret } from '../common/crypto/random-secret';
 import { ApiError } from '../common/errors/api-error';
 import { Agency } from './agency.entity';
 import { Role, User } from './user.entity';
+import { AgencyDto, UpdateAgencyDto } from './dto/agency.dto';
 
 /** Encryption context of an agency's secrets: binds each ciphertext to its agency and column. */
 export const agencySecretContext = (agencyId: string, column: string) => `agency:${agencyId}:${column}`;
@@ -45,6 +46,24 @@ export class AgenciesService {
     const user = this.users.create({ agencyId, email, role });
     await this.users.insert(user);
     return user;
+  }
+
+  async settings(agencyId: string): Promise<AgencyDto> {
+    const agency = await this.agencies.findOneByOrFail({ id: agencyId });
+    return {
+      id: agency.id,
+      name: agency.name,
+      calling_window: agency.callingWindow,
+      created_at: agency.createdAt,
+    };
+  }
+
+  async updateSettings(agencyId: string, dto: UpdateAgencyDto): Promise<AgencyDto> {
+    const changes: Partial<Agency> = {};
+    if (dto.name !== undefined) changes.name = dto.name;
+    if (dto.calling_window !== undefined) changes.callingWindow = dto.calling_window;
+    if (Object.keys(changes).length > 0) await this.agencies.update(agencyId, changes);
+    return this.settings(agencyId);
   }
 
   async findUser(userId: string): Promise<User | null> {

@@ -1,0 +1,31 @@
+import { Type } from 'class-transformer';
+import { IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
+import { CallingWindowDto } from '../../common/calling-window/calling-window.dto';
+
+export class AgencyDto {
+  id: string;
+  name: string;
+  /** Applies to agents without their own window; null means any time. */
+  calling_window: CallingWindowDto | null;
+  created_at: Date;
+}
+
+export class AgencyResponseDto {
+  success: boolean;
+  data: AgencyDto;
+}
+
+export class UpdateAgencyDto {
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name?: string;
+
+  /** The agency-wide calling window (an agent's own window overrides it); null removes it. */
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @ValidateNested()
+  @Type(() => CallingWindowDto)
+  calling_window?: CallingWindowDto | null;
+}
