@@ -323,7 +323,9 @@ ensure_agent() {
     state_set agent_id "$AGENT_ID"
     log "created the demo agent $AGENT_ID"
   fi
-  status=$(api PATCH /api/v1/integrations/api "$TOKEN" "{\"enabled\":true,\"default_agent_id\":\"$AGENT_ID\"}")
+  # The integration page's webhook_url points at the simulator's inbox, so call.completed lands somewhere real.
+  status=$(api PATCH /api/v1/integrations/api "$TOKEN" \
+    "{\"enabled\":true,\"default_agent_id\":\"$AGENT_ID\",\"webhook_url\":\"$SIM_URL/_sim/inbox/demo-agency\"}")
   expect 200 "$status" "PATCH /api/v1/integrations/api"
 }
 
@@ -390,8 +392,14 @@ print_banner() {
     curl -s -X POST \$URL/api/v1/webhooks/<webhookId>/test -H "Authorization: Bearer \$API_KEY"
     curl -s \$URL/api/v1/webhooks/<webhookId>/deliveries -H "Authorization: Bearer \$API_KEY"
 
-    # an outbound call through the simulator (numbers ending in 0000: no answer, 0486: busy)$trigger_note
-    curl -X POST \$URL/api/trigger-call -H "Authorization: Bearer \$API_KEY" -H 'Content-Type: application/json' -d '{"phone":"+15551234567","name":"Ada"}'
+    # an outbound AI call through the simulator (numbers ending in 0000: no answer, 0486: busy, 0666: unhappy callee)$trigger_note
+    curl -s -X POST \$URL/api/trigger-call -H "Authorization: Bearer \$API_KEY" -H 'Content-Type: application/json' \\
+      -d '{"phone":"+15551234567","name":"Ada","metadata":{"crm_id":"42"}}'
+    # a few seconds later: the call with its transcript, and its signed call.completed in the delivery log
+    curl -s \$URL/api/v1/calls -H "Authorization: Bearer \$API_KEY"
+    curl -s \$URL/api/v1/integrations/api/deliveries -H "Authorization: Bearer \$API_KEY"
+    # what the receiver (the simulator's inbox, set as the agency's webhook_url) was sent
+    curl -s \$SIM_URL/_sim/inbox
 
 ==================================================================================================
   The app log ($APP_LOG) follows.

@@ -4,6 +4,7 @@ import { installApiGuards, installErrorShape } from './api-http';
 import { registerWebhookRoutes } from './api-webhooks';
 import { CallRunner } from './call-runner';
 import { registerControlRoutes, SimControl } from './control';
+import { registerInbox } from './inbox';
 import { ResolvedOptions, resolveOptions } from './options';
 import { Scheduler } from './scheduler';
 import { SimState } from './state';
@@ -61,6 +62,7 @@ export async function startUltravoxSim(options: Partial<SimOptions> = {}): Promi
   });
   registerWebhookRoutes(app, state);
   registerControlRoutes(app, control);
+  registerInbox(app);
 
   await app.listen({ port: resolved.port, host: resolved.host });
   const address = app.server.address();
