@@ -1,4 +1,5 @@
 import SentimentAnalyzer from 'sentiment';
+import type { UltravoxCall, UltravoxMessage } from '../ultravox/ultravox.client';
 
 /**
  * Pure translation of what Ultravox reports about a finished call (Call object + messages) into the
@@ -7,26 +8,9 @@ import SentimentAnalyzer from 'sentiment';
  * missing or malformed ones become null, nothing here throws.
  */
 
-export interface UltravoxMessage {
-  role: string;
-  text?: string | null;
-  medium?: string;
-  callStageMessageIndex?: number;
-  timespan?: { start?: string; end?: string } | null;
-}
-
-export interface UltravoxCallView {
-  callId: string;
-  created?: string | null;
-  joined?: string | null;
-  ended?: string | null;
-  endReason?: string | null;
-  billedDuration?: string | null;
-  shortSummary?: string | null;
-  summary?: string | null;
-  metadata?: Record<string, string> | null;
-  sipDetails?: { terminationReason?: string | null } | null;
-}
+/** The Ultravox shapes are defined once, by the client that speaks Ultravox. */
+export type { UltravoxMessage } from '../ultravox/ultravox.client';
+export type UltravoxCallView = UltravoxCall;
 
 export interface TranscriptEntry {
   role: 'agent' | 'human';

@@ -1,12 +1,13 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Job, Queue } from 'bullmq';
+import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { agencySecretContext } from '../agencies/agencies.service';
 import { Clock } from '../common/clock';
 import { SecretBox } from '../common/crypto/secret-box';
-import { CallEventJob, DialJob, QUEUES } from '../common/queues';
+import { PeriodicTask } from '../common/periodic-task';
+import { CallEventJob, DialJob, jobNeedsReplacing, QUEUES } from '../common/queues';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Call } from './call.entity';
 import { CallsService } from './calls.service';
@@ -23,10 +24,8 @@ const BATCH = 200;
  * events that were never processed get a job.
  */
 @Injectable()
-export class CallsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(CallsSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running = false;
+export class CallsSweeper extends PeriodicTask {
+  protected readonly logger = new Logger(CallsSweeper.name);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -37,29 +36,18 @@ export class CallsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly dialer: DialService,
     private readonly secretBox: SecretBox,
     private readonly clock: Clock,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), this.config.calls.sweepIntervalMs);
-    this.timer.unref();
+  ) {
+    super();
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  protected intervalMs(): number {
+    return this.config.calls.sweepIntervalMs;
   }
 
-  async sweep(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      await this.dueCalls();
-      await this.stuckDials();
-      await this.unprocessedEvents();
-    } catch (err) {
-      this.logger.warn({ msg: 'calls sweep failed; will try again', err: (err as Error).message });
-    } finally {
-      this.running = false;
-    }
+  protected async runOnce(): Promise<void> {
+    await this.dueCalls();
+    await this.stuckDials();
+    await this.unprocessedEvents();
   }
 
   private async dueCalls(): Promise<void> {
@@ -71,7 +59,7 @@ export class CallsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     );
     for (const { id } of due) {
       const job = await this.dialQueue.getJob(id);
-      if (await this.revive(job)) await this.calls.enqueueDial(id, null);
+      if (await jobNeedsReplacing(job)) await this.calls.enqueueDial(id, null);
     }
   }
 
@@ -113,22 +101,7 @@ export class CallsSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     for (const { id } of rows) {
       const eventId = String(id);
       const job = await this.eventQueue.getJob(`event-${eventId}`);
-      if (await this.revive(job)) await enqueueCallEvent(this.eventQueue, eventId);
+      if (await jobNeedsReplacing(job)) await enqueueCallEvent(this.eventQueue, eventId);
     }
-  }
-
-  /** True when the work needs a new job; a delayed job whose time has come is promoted instead. */
-  private async revive(job: Job | undefined): Promise<boolean> {
-    if (!job) return true;
-    const state = await job.getState();
-    if (state === 'delayed') {
-      await job.promote().catch(() => undefined);
-      return false;
-    }
-    if (state === 'completed' || state === 'failed') {
-      await job.remove().catch(() => undefined);
-      return true;
-    }
-    return state === 'unknown';
   }
 }

@@ -1,3 +1,5 @@
+import type { Job } from 'bullmq';
+
 /** Every queue and job name, in one place (STYLE "Jobs"). Jobs carry ids, never secrets or payloads. */
 export const QUEUES = {
   webhookDelivery: 'webhook-delivery',
@@ -24,4 +26,22 @@ export interface DialJob {
 export interface CallEventJob {
   /** call_events.id of the stored Ultravox webhook. */
   eventId: string;
+}
+
+/**
+ * For a sweeper that knows (from Postgres) that work is due: true when it needs a new job. A job that
+ * finished or failed in Redis while Postgres still says due is removed; a delayed one is promoted.
+ */
+export async function jobNeedsReplacing(job: Job | undefined): Promise<boolean> {
+  if (!job) return true;
+  const state = await job.getState();
+  if (state === 'delayed') {
+    await job.promote().catch(() => undefined);
+    return false;
+  }
+  if (state === 'completed' || state === 'failed') {
+    await job.remove().catch(() => undefined);
+    return true;
+  }
+  return state === 'unknown';
 }

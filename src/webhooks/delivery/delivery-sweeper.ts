@@ -1,9 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { DeliverJob, JOBS, QUEUES } from '../../common/queues';
+import { PeriodicTask } from '../../common/periodic-task';
+import { DeliverJob, jobNeedsReplacing, QUEUES } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { WebhookOutbox } from './webhook-outbox.service';
 
@@ -17,62 +18,35 @@ const BATCH = 500;
  * failed after commit). Safe to run in every worker at once: jobId = delivery id dedupes.
  */
 @Injectable()
-export class DeliverySweeper implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(DeliverySweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running = false;
+export class DeliverySweeper extends PeriodicTask {
+  protected readonly logger = new Logger(DeliverySweeper.name);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(QUEUES.webhookDelivery) private readonly queue: Queue<DeliverJob>,
     private readonly outbox: WebhookOutbox,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), this.config.webhooks.sweepIntervalMs);
-    this.timer.unref();
+  ) {
+    super();
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  protected intervalMs(): number {
+    return this.config.webhooks.sweepIntervalMs;
   }
 
-  /** Re-enqueues due deliveries without a live job; returns how many it re-enqueued. */
-  async sweep(): Promise<number> {
-    if (this.running) return 0;
-    this.running = true;
-    try {
-      const due: { id: string }[] = await this.dataSource.query(
-        `SELECT id FROM webhook_deliveries
-          WHERE status = 'pending' AND next_attempt_at <= now() - $1 * interval '1 millisecond'
-          ORDER BY next_attempt_at LIMIT $2`,
-        [GRACE_MS, BATCH],
-      );
-      const lost: string[] = [];
-      for (const { id } of due) {
-        const job = await this.queue.getJob(id);
-        const state = job ? await job.getState() : 'missing';
-        if (state === 'completed' || state === 'failed') await job!.remove();
-        if (state === 'missing' || state === 'completed' || state === 'failed' || state === 'unknown')
-          lost.push(id);
-      }
-      if (lost.length > 0) {
-        await this.queue.addBulk(
-          lost.map((deliveryId) => ({
-            name: JOBS.deliver,
-            data: { deliveryId },
-            opts: this.outbox.jobOptions(deliveryId),
-          })),
-        );
-        this.logger.warn({ msg: 're-enqueued due deliveries that had no job', count: lost.length });
-      }
-      return lost.length;
-    } catch (err) {
-      this.logger.warn({ msg: 'delivery sweep failed; will try again', err: (err as Error).message });
-      return 0;
-    } finally {
-      this.running = false;
+  protected async runOnce(): Promise<void> {
+    const due: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM webhook_deliveries
+        WHERE status = 'pending' AND next_attempt_at <= now() - $1 * interval '1 millisecond'
+        ORDER BY next_attempt_at LIMIT $2`,
+      [GRACE_MS, BATCH],
+    );
+    const lost: string[] = [];
+    for (const { id } of due) {
+      if (await jobNeedsReplacing(await this.queue.getJob(id))) lost.push(id);
     }
+    if (lost.length === 0) return;
+    await this.outbox.enqueue(lost);
+    this.logger.warn({ msg: 're-enqueued due deliveries that had no job', count: lost.length });
   }
 }
