@@ -1,7 +1,8 @@
-import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ANY_ROLE, Auth, CurrentAuth, WRITE_ROLES } from '../auth/auth.decorator';
 import type { AuthContext } from '../auth/auth-context';
+import { uuidParam } from '../common/errors/validation';
 import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
 import { PageQueryDto } from '../common/pagination';
 import { SuccessResponseDto } from '../integrations/dto/save-ultravox-integration.dto';
@@ -35,7 +36,7 @@ export class AgentsController {
   @ApiErrorResponses(404)
   async get(
     @CurrentAuth() auth: AuthContext,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', uuidParam()) id: string,
   ): Promise<AgentResponseDto> {
     return { success: true, data: await this.agents.get(auth.agencyId, id) };
   }
@@ -46,7 +47,7 @@ export class AgentsController {
   @ApiErrorResponses(400, 404)
   async update(
     @CurrentAuth() auth: AuthContext,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', uuidParam()) id: string,
     @Body() dto: UpdateAgentDto,
   ): Promise<AgentResponseDto> {
     return { success: true, data: await this.agents.update(auth.agencyId, id, dto) };
@@ -58,7 +59,7 @@ export class AgentsController {
   @ApiErrorResponses(404)
   async remove(
     @CurrentAuth() auth: AuthContext,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', uuidParam()) id: string,
   ): Promise<SuccessResponseDto> {
     await this.agents.remove(auth.agencyId, id);
     return { success: true };

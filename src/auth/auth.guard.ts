@@ -108,7 +108,7 @@ export class AuthGuard implements CanActivate {
     if (!user)
       throw ApiError.forbidden('not_agency_user', 'The token is valid but its user belongs to no agency');
     if (!requirement.roles) {
-      throw ApiError.forbidden('api_key_required', 'This route is for agency API keys');
+      throw ApiError.unauthorized('This route needs an agency API key, not a user token (JWT)');
     }
     if (!requirement.roles.includes(user.role)) {
       throw ApiError.forbidden(

@@ -1,21 +1,10 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Post,
-  Query,
-  Res,
-} from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ANY_ROLE, Auth, CurrentAuth } from '../auth/auth.decorator';
 import type { AuthContext } from '../auth/auth-context';
 import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
-import { validationFailed } from '../common/errors/validation';
+import { uuidParam, validationFailed } from '../common/errors/validation';
 import { CallQueriesService } from './call-queries.service';
 import { CallsService } from './calls.service';
 import { CallListResponseDto, CallQueryDto, CallResponseDto } from './dto/call.dto';
@@ -80,7 +69,7 @@ export class CallsController {
   @ApiErrorResponses(404)
   async get(
     @CurrentAuth() auth: AuthContext,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', uuidParam()) id: string,
   ): Promise<CallResponseDto> {
     return { success: true, data: await this.queries.get(auth.agencyId, id) };
   }

@@ -1,3 +1,4 @@
+import { ParseUUIDPipe } from '@nestjs/common';
 import { ValidationError } from 'class-validator';
 import { ApiError, ErrorDetail } from './api-error';
 
@@ -17,3 +18,9 @@ export function validationFailed(details: ErrorDetail[]): ApiError {
   const fields = [...new Set(details.map((d) => d.field))].join(', ');
   return ApiError.badRequest('validation_failed', `Request validation failed: ${fields}`, { details });
 }
+
+/** For `:id` path parameters: a malformed id is a validation failure in the contract's shape. */
+export const uuidParam = (field = 'id') =>
+  new ParseUUIDPipe({
+    exceptionFactory: () => validationFailed([{ field, message: `${field} must be a UUID` }]),
+  });

@@ -1,7 +1,8 @@
-import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ANY_ROLE, Auth, CurrentAuth, WRITE_ROLES } from '../../auth/auth.decorator';
 import type { AuthContext } from '../../auth/auth-context';
+import { uuidParam } from '../../common/errors/validation';
 import { ApiErrorResponses } from '../../common/errors/api-error-responses.decorator';
 import { DeliveriesService } from './deliveries.service';
 import { DeliveryListResponseDto, DeliveryQueryDto, DeliveryResponseDto } from './dto/delivery.dto';
@@ -28,7 +29,7 @@ export class DeliveriesController {
   @ApiErrorResponses(404)
   async get(
     @CurrentAuth() auth: AuthContext,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', uuidParam()) id: string,
   ): Promise<DeliveryResponseDto> {
     return { success: true, data: await this.deliveries.get(auth.agencyId, id) };
   }
@@ -40,7 +41,7 @@ export class DeliveriesController {
   @ApiErrorResponses(404)
   async retry(
     @CurrentAuth() auth: AuthContext,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', uuidParam()) id: string,
   ): Promise<DeliveryResponseDto> {
     return { success: true, data: await this.deliveries.retry(auth.agencyId, id) };
   }

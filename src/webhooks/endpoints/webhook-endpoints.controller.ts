@@ -1,18 +1,8 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  ParseUUIDPipe,
-  Patch,
-  Post,
-  Query,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ANY_ROLE, Auth, CurrentAuth, WRITE_ROLES } from '../../auth/auth.decorator';
 import type { AuthContext } from '../../auth/auth-context';
+import { uuidParam } from '../../common/errors/validation';
 import { ApiErrorResponses } from '../../common/errors/api-error-responses.decorator';
 import { PageQueryDto } from '../../common/pagination';
 import { SuccessResponseDto } from '../../integrations/dto/save-ultravox-integration.dto';
@@ -64,7 +54,7 @@ export class WebhookEndpointsController {
   @ApiErrorResponses(404)
   async get(
     @CurrentAuth() auth: AuthContext,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', uuidParam()) id: string,
   ): Promise<WebhookResponseDto> {
     return { success: true, data: await this.endpoints.get(auth.agencyId, id) };
   }
@@ -75,7 +65,7 @@ export class WebhookEndpointsController {
   @ApiErrorResponses(400, 404)
   async update(
     @CurrentAuth() auth: AuthContext,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', uuidParam()) id: string,
     @Body() dto: UpdateWebhookDto,
   ): Promise<WebhookResponseDto> {
     return { success: true, data: await this.endpoints.update(auth.agencyId, id, dto) };
@@ -87,7 +77,7 @@ export class WebhookEndpointsController {
   @ApiErrorResponses(404)
   async remove(
     @CurrentAuth() auth: AuthContext,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', uuidParam()) id: string,
   ): Promise<SuccessResponseDto> {
     await this.endpoints.remove(auth.agencyId, id);
     return { success: true };
@@ -100,7 +90,7 @@ export class WebhookEndpointsController {
   @ApiErrorResponses(404)
   async rotate(
     @CurrentAuth() auth: AuthContext,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', uuidParam()) id: string,
   ): Promise<WebhookWithSecretResponseDto> {
     return { success: true, data: await this.endpoints.rotateSecret(auth.agencyId, id) };
   }
@@ -112,7 +102,7 @@ export class WebhookEndpointsController {
   @ApiErrorResponses(404)
   async test(
     @CurrentAuth() auth: AuthContext,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', uuidParam()) id: string,
   ): Promise<WebhookTestResponseDto> {
     const { deliveryId, eventId } = await this.endpoints.sendTest(auth.agencyId, id);
     return { success: true, delivery_id: deliveryId, event_id: eventId };
@@ -124,7 +114,7 @@ export class WebhookEndpointsController {
   @ApiErrorResponses(400, 404)
   async deliveriesOf(
     @CurrentAuth() auth: AuthContext,
-    @Param('id', ParseUUIDPipe) id: string,
+    @Param('id', uuidParam()) id: string,
     @Query() query: DeliveryQueryDto,
   ): Promise<DeliveryListResponseDto> {
     await this.endpoints.find(auth.agencyId, id);
