@@ -10,6 +10,7 @@ import { AgenciesModule } from './agencies/agencies.module';
 import { AgentsModule } from './agents/agents.module';
 import { AuthModule } from './auth/auth.module';
 import { CryptoModule } from './common/crypto/crypto.module';
+import { DncModule } from './dnc/dnc.module';
 import { AllowedMethods } from './common/errors/allowed-methods';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
 import { flattenValidationErrors, validationFailed } from './common/errors/validation';
@@ -24,6 +25,7 @@ import { QUEUES } from './common/queues';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
 import { CallsModule, CallsWorkerModule } from './calls/calls.module';
+import { CampaignsModule, CampaignsWorkerModule } from './campaigns/campaigns.module';
 
 export const BULL_BOARD_ROUTE = '/admin/queues';
 
@@ -61,8 +63,10 @@ function apiModules(config: AppConfig): NonNullable<ModuleMetadata['imports']> {
     AgenciesModule,
     IntegrationsModule,
     AgentsModule,
+    DncModule,
     WebhooksModule,
     CallsModule,
+    CampaignsModule,
   ];
   if (config.bullBoard) {
     modules.push(
@@ -74,7 +78,11 @@ function apiModules(config: AppConfig): NonNullable<ModuleMetadata['imports']> {
 }
 
 /** The queue processors and the sweepers that keep Redis in step with Postgres. */
-const workerModules = (): NonNullable<ModuleMetadata['imports']> => [WebhooksWorkerModule, CallsWorkerModule];
+const workerModules = (): NonNullable<ModuleMetadata['imports']> => [
+  WebhooksWorkerModule,
+  CallsWorkerModule,
+  CampaignsWorkerModule,
+];
 
 @Module({})
 export class AppModule {

@@ -5,6 +5,7 @@ import { Agency } from '../agencies/agency.entity';
 import { Agent } from '../agents/agent.entity';
 import { Clock } from '../common/clock';
 import { QUEUES } from '../common/queues';
+import { DncModule } from '../dnc/dnc.module';
 import { UltravoxModule } from '../ultravox/ultravox.module';
 import { WebhookOutboxModule } from '../webhooks/webhooks.module';
 import { Call, CallEvent } from './call.entity';
@@ -28,6 +29,7 @@ import { CallTransitions } from './lifecycle/call-transitions.service';
     BullModule.registerQueue({ name: QUEUES.callDial }, { name: QUEUES.callEvents }),
     WebhookOutboxModule,
     UltravoxModule,
+    DncModule,
   ],
   providers: [Clock, CallsService, CallTransitions],
   exports: [
@@ -38,6 +40,7 @@ import { CallTransitions } from './lifecycle/call-transitions.service';
     BullModule,
     WebhookOutboxModule,
     UltravoxModule,
+    DncModule,
   ],
 })
 export class CallsCoreModule {}

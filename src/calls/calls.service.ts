@@ -2,15 +2,29 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
-import { DataSource, Repository } from 'typeorm';
+import { DataSource, EntityManager, Repository } from 'typeorm';
 import { Agency } from '../agencies/agency.entity';
 import { Agent } from '../agents/agent.entity';
 import { effectiveWindow, nextOpening } from '../common/calling-window/next-opening';
 import { Clock } from '../common/clock';
 import { ApiError } from '../common/errors/api-error';
 import { DialJob, JOBS, QUEUES } from '../common/queues';
+import { DncService } from '../dnc/dnc.service';
 import { Call, CallEvent } from './call.entity';
 import { TriggerCallDto, TriggerCallResponseDto } from './dto/trigger-call.dto';
+
+export interface NewCall {
+  agencyId: string;
+  agentId: string;
+  campaignId: string | null;
+  phoneNumber: string;
+  name: string | null;
+  email: string | null;
+  metadata: object | null;
+  scheduledFor: Date | null;
+  /** Detail of the call's first timeline entry. */
+  note: string | null;
+}
 
 /** Accepts calls (CONTRACT §5.3): checks, decides queued or scheduled, stores, and hands over to the dialer. */
 @Injectable()
@@ -23,6 +37,7 @@ export class CallsService {
     @InjectRepository(Agent) private readonly agents: Repository<Agent>,
     @InjectQueue(QUEUES.callDial) private readonly dialQueue: Queue<DialJob>,
     private readonly clock: Clock,
+    private readonly dnc: DncService,
   ) {}
 
   async trigger(agencyId: string, dto: TriggerCallDto): Promise<TriggerCallResponseDto> {
@@ -37,34 +52,53 @@ export class CallsService {
         },
       );
     }
+    if (await this.dnc.isListed(agencyId, dto.phone)) {
+      throw ApiError.unprocessable('number_on_dnc', `${dto.phone} is on this agency's do-not-call list`, {
+        hint: `Remove it with DELETE /api/v1/dnc/${encodeURIComponent(dto.phone)} only if the callee asked to be called again`,
+      });
+    }
     const window = effectiveWindow(agent.callingWindow, agency.callingWindow);
     const opensAt = window ? nextOpening(window, this.clock.now()) : null;
-    const call = await this.dataSource.transaction(async (em) => {
-      const created = em.create(Call, {
+    const call = await this.dataSource.transaction((em) =>
+      this.createCall(em, {
         agencyId,
         agentId: agent.id,
-        direction: 'outbound',
-        status: opensAt ? 'scheduled' : 'queued',
         phoneNumber: dto.phone,
         name: dto.name ?? null,
         email: dto.email ?? null,
         metadata: dto.metadata ?? null,
         scheduledFor: opensAt,
-      });
-      await em.insert(Call, created);
-      await em.insert(CallEvent, {
-        agencyId,
-        callId: created.id,
-        source: 'switchboard',
-        event: created.status,
-        detail: opensAt ? `outside the calling window; dials at ${opensAt.toISOString()}` : null,
-      });
-      return created;
-    });
+        campaignId: null,
+        note: opensAt ? `outside the calling window; dials at ${opensAt.toISOString()}` : null,
+      }),
+    );
     await this.enqueueDial(call.id, opensAt);
     return opensAt
       ? { success: true, call_id: call.id, status: 'scheduled', scheduled_for: opensAt.toISOString() }
       : { success: true, call_id: call.id, status: 'queued' };
+  }
+
+  /**
+   * Stores an outbound call (queued, or scheduled when `scheduledFor` is set) with the first line of its
+   * timeline, inside the caller's transaction. Trigger-call and campaigns both create calls here; the
+   * caller enqueues the dial after commit.
+   */
+  async createCall(em: EntityManager, fields: NewCall): Promise<Call> {
+    const { note, ...columns } = fields;
+    const call = em.create(Call, {
+      ...columns,
+      direction: 'outbound',
+      status: fields.scheduledFor ? 'scheduled' : 'queued',
+    });
+    await em.insert(Call, call);
+    await em.insert(CallEvent, {
+      agencyId: call.agencyId,
+      callId: call.id,
+      source: 'switchboard',
+      event: call.status,
+      detail: note,
+    });
+    return call;
   }
 
   /** jobId = call id: enqueueing twice is harmless. A lost job is found again by the calls sweeper. */

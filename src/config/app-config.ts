@@ -25,6 +25,7 @@ export interface AppConfig {
     sweepIntervalMs: number;
   };
   calls: { maxConcurrentPerAgency: number; sweepIntervalMs: number };
+  campaigns: { tickIntervalMs: number };
   apiRateLimitPerMinute: number;
   bullBoard?: { username: string; password: string };
   logLevel: string;
@@ -84,6 +85,7 @@ export function buildAppConfig(raw: Record<string, string | undefined> = process
       maxConcurrentPerAgency: env.MAX_CONCURRENT_CALLS_PER_AGENCY ?? 10,
       sweepIntervalMs: env.CALLS_SWEEP_INTERVAL_MS ?? 5_000,
     },
+    campaigns: { tickIntervalMs: env.CAMPAIGN_TICK_INTERVAL_MS ?? 1_000 },
     apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE ?? 100,
     bullBoard:
       env.BULL_BOARD_USERNAME && env.BULL_BOARD_PASSWORD

@@ -158,6 +158,13 @@ export class EnvironmentVariables {
   @Min(100)
   CALLS_SWEEP_INTERVAL_MS?: number;
 
+  /** How often workers move running campaigns along (settle ended calls, dial the next contacts). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  CAMPAIGN_TICK_INTERVAL_MS?: number;
+
   /** Timeout of each request to Ultravox. */
   @IsOptional()
   @Transform(toInt)

@@ -2,6 +2,8 @@ import { Agency } from '../agencies/agency.entity';
 import { User } from '../agencies/user.entity';
 import { Agent } from '../agents/agent.entity';
 import { Call, CallEvent } from '../calls/call.entity';
+import { Campaign, CampaignContact } from '../campaigns/campaign.entity';
+import { DncNumber } from '../dnc/dnc-number.entity';
 import { ApiKey } from '../integrations/api-key.entity';
 import { DeliveryAttempt, WebhookDelivery } from '../webhooks/delivery/webhook-delivery.entity';
 import { WebhookEvent } from '../webhooks/delivery/webhook-event.entity';
@@ -19,4 +21,7 @@ export const entities = [
   DeliveryAttempt,
   Call,
   CallEvent,
+  Campaign,
+  CampaignContact,
+  DncNumber,
 ];

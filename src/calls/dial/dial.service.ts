@@ -9,6 +9,7 @@ import { SecretBox } from '../../common/crypto/secret-box';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { CreateCallRequest, UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
 import { UltravoxError } from '../../ultravox/ultravox.errors';
+import { DncService } from '../../dnc/dnc.service';
 import { Call } from '../call.entity';
 import { CallTransitions } from '../lifecycle/call-transitions.service';
 
@@ -46,6 +47,7 @@ export class DialService {
     private readonly secretBox: SecretBox,
     private readonly transitions: CallTransitions,
     private readonly clock: Clock,
+    private readonly dnc: DncService,
   ) {}
 
   async dial(callId: string): Promise<DialOutcome> {
@@ -108,7 +110,13 @@ export class DialService {
   }
 
   private request(call: Call, agent: Agent): CreateCallRequest {
-    const context: Record<string, string> = { phone: call.phoneNumber ?? '' };
+    // The call's string metadata (a campaign contact's extra columns) fills the prompt's {{variables}} too.
+    const context: Record<string, string> = Object.fromEntries(
+      Object.entries(call.metadata ?? {}).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string',
+      ),
+    );
+    context.phone = call.phoneNumber ?? '';
     if (call.name) context.name = call.name;
     if (call.email) context.email = call.email;
     return {
@@ -139,6 +147,9 @@ export class DialService {
       if (!agent) return { kind: 'fail', reason: 'agent_deleted' };
       if (!agent.phoneNumber) return { kind: 'fail', reason: 'agent_has_no_phone_number' };
       if (!agency.ultravoxApiKeyEncrypted) return { kind: 'fail', reason: 'ultravox_not_configured' };
+      // Listed after the call was accepted (a scheduled call, a campaign contact waiting its turn).
+      if (await this.dnc.isListed(call.agencyId, call.phoneNumber!))
+        return { kind: 'fail', reason: 'number_on_dnc' };
       const [{ live }] = (await em.query(
         `SELECT count(*)::int AS live FROM calls WHERE agency_id = $1 AND status IN ('dialing', 'in_progress')`,
         [call.agencyId],

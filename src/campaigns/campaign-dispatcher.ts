@@ -1,0 +1,158 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { Agency } from '../agencies/agency.entity';
+import { Agent } from '../agents/agent.entity';
+import { Call } from '../calls/call.entity';
+import { campaignRetryOutcome } from '../calls/call-outcome';
+import { CallsService } from '../calls/calls.service';
+import { effectiveWindow, nextOpening } from '../common/calling-window/next-opening';
+import { Clock } from '../common/clock';
+import { PeriodicTask } from '../common/periodic-task';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { Emit, WebhookOutbox } from '../webhooks/delivery/webhook-outbox.service';
+import { DncService } from '../dnc/dnc.service';
+import { Campaign, CampaignContact } from './campaign.entity';
+import { CampaignsService } from './campaigns.service';
+
+/**
+ * Moves running campaigns along, one short transaction per campaign under its advisory lock: settles
+ * contacts whose call ended (retrying as the campaign says), dials the next contacts up to
+ * max_concurrency inside the calling window, and finishes the campaign when no contact is left. A
+ * contact's call is created in the same transaction that marks it in progress, so a crash can never
+ * dial one attempt twice nor strand a contact; every worker may run this at once.
+ */
+@Injectable()
+export class CampaignDispatcher extends PeriodicTask {
+  protected readonly logger = new Logger(CampaignDispatcher.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly outbox: WebhookOutbox,
+    private readonly calls: CallsService,
+    private readonly campaigns: CampaignsService,
+    private readonly clock: Clock,
+    private readonly dnc: DncService,
+  ) {
+    super();
+  }
+
+  protected intervalMs(): number {
+    return this.config.campaigns.tickIntervalMs;
+  }
+
+  protected async runOnce(): Promise<void> {
+    const active: { id: string }[] = await this.dataSource.query(
+      `SELECT id FROM campaigns WHERE status IN ('running', 'paused') ORDER BY started_at`,
+    );
+    for (const { id } of active) await this.tick(id);
+  }
+
+  async tick(campaignId: string): Promise<void> {
+    const dialed = await this.outbox.transaction(async (em, emit) => {
+      await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('campaign:' || $1, 0))`, [campaignId]);
+      const campaign = await em.findOneBy(Campaign, { id: campaignId, status: In(['running', 'paused']) });
+      if (!campaign) return [];
+      await this.settle(em, campaign);
+      const calls = campaign.status === 'running' ? await this.dispatch(em, campaign) : [];
+      await this.finishIfDone(em, emit, campaign);
+      return calls;
+    });
+    for (const callId of dialed) await this.calls.enqueueDial(callId, null);
+  }
+
+  /** Contacts whose call has ended: done, failed, or back to pending for a retry after the delay. */
+  private async settle(em: EntityManager, campaign: Campaign): Promise<void> {
+    const ended: (CampaignContact & { call_status: string; failure_reason: string | null })[] =
+      await em.query(
+        `SELECT c.id, c.attempts, k.status AS call_status, k.failure_reason
+         FROM campaign_contacts c JOIN calls k ON k.id = c.last_call_id
+        WHERE c.campaign_id = $1 AND c.status = 'in_progress' AND k.status IN ('completed', 'failed', 'canceled')`,
+        [campaign.id],
+      );
+    for (const contact of ended) {
+      const outcome =
+        contact.call_status === 'completed'
+          ? 'completed'
+          : campaignRetryOutcome(contact.failure_reason ?? 'failed');
+      const retry =
+        outcome !== 'completed' &&
+        campaign.retryOn.includes(outcome) &&
+        contact.attempts < campaign.retryMaxAttempts;
+      await em.update(CampaignContact, contact.id, {
+        status: outcome === 'completed' ? 'completed' : retry ? 'pending' : 'failed',
+        lastOutcome: outcome,
+        nextAttemptAt: new Date(this.clock.now().getTime() + (retry ? campaign.retryDelayMs : 0)),
+      });
+    }
+  }
+
+  /** Creates calls for the next due contacts, up to max_concurrency live ones, inside the calling window. */
+  private async dispatch(em: EntityManager, campaign: Campaign): Promise<string[]> {
+    const agency = await em.findOneByOrFail(Agency, { id: campaign.agencyId });
+    const agent = campaign.agentId ? await em.findOneBy(Agent, { id: campaign.agentId }) : null;
+    if (!agent) return [];
+    const now = this.clock.now();
+    const window = campaign.callingWindow ?? effectiveWindow(agent.callingWindow, agency.callingWindow);
+    if (window && nextOpening(window, now) !== null) return [];
+    const [{ live }] = (await em.query(
+      `SELECT count(*)::int AS live FROM campaign_contacts WHERE campaign_id = $1 AND status = 'in_progress'`,
+      [campaign.id],
+    )) as [{ live: number }];
+    const free = campaign.maxConcurrency - live;
+    if (free <= 0) return [];
+    const due = await em
+      .getRepository(CampaignContact)
+      .createQueryBuilder('contact')
+      .where(`contact.campaign_id = :id AND contact.status = 'pending' AND contact.next_attempt_at <= :now`, {
+        id: campaign.id,
+        now,
+      })
+      .orderBy('contact.next_attempt_at')
+      .addOrderBy('contact.row_number')
+      .limit(free)
+      .setLock('pessimistic_write')
+      .setOnLocked('skip_locked')
+      .getMany();
+    const listed = await this.dnc.listedAmong(
+      campaign.agencyId,
+      due.map((c) => c.phoneNumber),
+    );
+    const dialed: string[] = [];
+    for (const contact of due) {
+      if (listed.has(contact.phoneNumber)) {
+        await em.update(CampaignContact, contact.id, { status: 'skipped', lastOutcome: 'on_dnc' });
+        continue;
+      }
+      const call: Call = await this.calls.createCall(em, {
+        agencyId: campaign.agencyId,
+        agentId: agent.id,
+        campaignId: campaign.id,
+        phoneNumber: contact.phoneNumber,
+        name: contact.name,
+        email: contact.email,
+        metadata: contact.variables,
+        scheduledFor: null,
+        note: `campaign "${campaign.name}", contact row ${contact.rowNumber}, attempt ${contact.attempts + 1}`,
+      });
+      await em.update(CampaignContact, contact.id, {
+        status: 'in_progress',
+        attempts: contact.attempts + 1,
+        lastCallId: call.id,
+      });
+      dialed.push(call.id);
+    }
+    return dialed;
+  }
+
+  private async finishIfDone(em: EntityManager, emit: Emit, campaign: Campaign): Promise<void> {
+    const [{ open }] = (await em.query(
+      `SELECT count(*)::int AS open FROM campaign_contacts WHERE campaign_id = $1 AND status IN ('pending', 'in_progress')`,
+      [campaign.id],
+    )) as [{ open: number }];
+    if (open > 0) return;
+    await em.update(Campaign, campaign.id, { status: 'finished', finishedAt: new Date() });
+    await this.campaigns.emitCampaignEvent(em, emit, campaign.id, 'campaign.finished');
+  }
+}

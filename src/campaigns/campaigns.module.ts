@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { Agency } from '../agencies/agency.entity';
+import { Agent } from '../agents/agent.entity';
+import { CallsCoreModule } from '../calls/calls.module';
+import { WebhookOutboxModule } from '../webhooks/webhooks.module';
+import { Campaign, CampaignContact } from './campaign.entity';
+import { CampaignDispatcher } from './campaign-dispatcher';
+import { CampaignsController } from './campaigns.controller';
+import { CampaignsService } from './campaigns.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Campaign, CampaignContact, Agent, Agency]), WebhookOutboxModule],
+  providers: [CampaignsService],
+  exports: [CampaignsService, TypeOrmModule],
+})
+export class CampaignsCoreModule {}
+
+/** The HTTP side: campaigns, their state machine and their contacts. */
+@Module({
+  imports: [CampaignsCoreModule],
+  controllers: [CampaignsController],
+})
+export class CampaignsModule {}
+
+/** The worker side: the dispatcher that dials contacts and finishes campaigns. */
+@Module({
+  imports: [CampaignsCoreModule, CallsCoreModule],
+  providers: [CampaignDispatcher],
+  exports: [CampaignDispatcher],
+})
+export class CampaignsWorkerModule {}

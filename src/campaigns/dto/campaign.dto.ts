@@ -1,0 +1,124 @@
+import { OmitType, PartialType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { CallingWindowDto } from '../../common/calling-window/calling-window.dto';
+import { PageQueryDto } from '../../common/pagination';
+import { CAMPAIGN_STATUSES, CampaignStatus, RETRYABLE_OUTCOMES, RetryableOutcome } from '../campaign.entity';
+
+export class RetryPolicyDto {
+  /** Attempts per contact in all, the first included (1 = never retry). */
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  max_attempts: number;
+
+  /** Outcomes that are retried: `no_answer`, `busy`, `failed` (any other failure). */
+  @IsArray()
+  @ArrayUnique()
+  @IsIn(RETRYABLE_OUTCOMES, { each: true, message: `on must contain only ${RETRYABLE_OUTCOMES.join(', ')}` })
+  on: RetryableOutcome[];
+
+  /** Wait before a retry: a duration such as `30s`, `15m`, `2h`. */
+  @IsString()
+  @Matches(/^\d+(ms|s|m|h)$/, { message: 'delay must be a duration such as 30s, 15m or 2h' })
+  delay: string;
+}
+
+export class CreateCampaignDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  /** The agent that calls; defaults to the agency's default agent when the campaign starts. */
+  @IsOptional()
+  @IsUUID()
+  agent_id?: string;
+
+  /** Live calls at once for this campaign (never past the agency's own cap). */
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  max_concurrency?: number = 5;
+
+  /** Overrides the agent's and the agency's window for this campaign's calls. */
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @ValidateNested()
+  @Type(() => CallingWindowDto)
+  calling_window?: CallingWindowDto | null;
+
+  /** Without it, each contact is called once. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => RetryPolicyDto)
+  retry?: RetryPolicyDto;
+}
+
+export class UpdateCampaignDto extends PartialType(
+  OmitType(CreateCampaignDto, ['max_concurrency'] as const),
+) {
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  max_concurrency?: number;
+}
+
+export class CampaignStatsDto {
+  total: number;
+  pending: number;
+  in_progress: number;
+  completed: number;
+  failed: number;
+  /** On the do-not-call list when their turn came. */
+  skipped: number;
+  canceled: number;
+}
+
+export class CampaignDto {
+  id: string;
+  name: string;
+  agent_id: string | null;
+  status: CampaignStatus;
+  max_concurrency: number;
+  calling_window: CallingWindowDto | null;
+  retry: RetryPolicyDto;
+  stats: CampaignStatsDto;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export class CampaignResponseDto {
+  success: boolean;
+  data: CampaignDto;
+}
+
+export class CampaignListResponseDto {
+  success: boolean;
+  data: CampaignDto[];
+  next_cursor: string | null;
+}
+
+export class CampaignQueryDto extends PageQueryDto {
+  @IsOptional()
+  @IsIn(CAMPAIGN_STATUSES)
+  status?: CampaignStatus;
+}
