@@ -95,13 +95,14 @@ export class CallsSweeper extends PeriodicTask {
 
   private async unprocessedEvents(): Promise<void> {
     const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM call_events WHERE source = 'ultravox' AND processed_at IS NULL AND created_at < $1 ORDER BY created_at LIMIT $2`,
+      `SELECT id FROM call_events WHERE source = 'ultravox' AND processed_at IS NULL
+         AND created_at < $1 AND created_at > now() - interval '1 day' ORDER BY created_at LIMIT $2`,
       [new Date(Date.now() - 10_000), BATCH],
     );
     for (const { id } of rows) {
       const eventId = String(id);
       const job = await this.eventQueue.getJob(`event-${eventId}`);
-      if (await jobNeedsReplacing(job)) await enqueueCallEvent(this.eventQueue, eventId);
+      if (await jobNeedsReplacing(job, false)) await enqueueCallEvent(this.eventQueue, eventId);
     }
   }
 }

@@ -30,12 +30,14 @@ export interface CallEventJob {
 
 /**
  * For a sweeper that knows (from Postgres) that work is due: true when it needs a new job. A job that
- * finished or failed in Redis while Postgres still says due is removed; a delayed one is promoted.
+ * finished or failed in Redis while Postgres still says due is removed; a delayed one is promoted
+ * (unless it is waiting out a retry backoff that should be kept: `promoteDelayed` false).
  */
-export async function jobNeedsReplacing(job: Job | undefined): Promise<boolean> {
+export async function jobNeedsReplacing(job: Job | undefined, promoteDelayed = true): Promise<boolean> {
   if (!job) return true;
   const state = await job.getState();
   if (state === 'delayed') {
+    if (!promoteDelayed) return false;
     await job.promote().catch(() => undefined);
     return false;
   }

@@ -159,7 +159,7 @@ export class DialService {
       await em.update(Call, call.id, {
         status: 'dialing',
         dialAttempts: () => 'dial_attempts + 1',
-        dialedAt: new Date(),
+        dialedAt: this.clock.now(),
       });
       call.dialAttempts += 1;
       await this.transitions.note(em, call, 'dialing', `attempt ${call.dialAttempts}`);

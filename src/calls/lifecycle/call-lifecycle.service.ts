@@ -104,7 +104,7 @@ export class CallLifecycleService {
       : null;
     await this.dataSource.query(
       `INSERT INTO calls (agency_id, agent_id, direction, status, ultravox_call_id) VALUES ($1, $2, 'inbound', 'dialing', $3)
-       ON CONFLICT (ultravox_call_id) WHERE ultravox_call_id IS NOT NULL DO NOTHING`,
+       ON CONFLICT (agency_id, ultravox_call_id) WHERE ultravox_call_id IS NOT NULL DO NOTHING`,
       [agencyId, agent?.id ?? null, remote.callId],
     );
     return calls.findOneByOrFail({ ultravoxCallId: remote.callId, agencyId });

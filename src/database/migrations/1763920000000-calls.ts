@@ -34,8 +34,9 @@ export class Calls1763920000000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     await q.query(`CREATE INDEX calls_agency_created_idx ON calls (agency_id, created_at DESC, id DESC)`);
+    // Per agency: two agencies may share one Ultravox account, and then both receive its webhooks.
     await q.query(
-      `CREATE UNIQUE INDEX calls_ultravox_call_key ON calls (ultravox_call_id) WHERE ultravox_call_id IS NOT NULL`,
+      `CREATE UNIQUE INDEX calls_ultravox_call_key ON calls (agency_id, ultravox_call_id) WHERE ultravox_call_id IS NOT NULL`,
     );
     // Live calls per agency: the concurrency cap counts these.
     await q.query(
