@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BULL_BOARD_ROUTE } from './app.module';
 import { API_KEY_SCHEME, JWT_SCHEME } from './auth/auth.decorator';
+import { registerContactsImportBody } from './campaigns/contacts/contacts-import-body';
 import { AllowedMethods } from './common/errors/allowed-methods';
 import { basicAuthMatches } from './common/http/basic-auth';
 import { APP_CONFIG, AppConfig } from './config/app-config';
@@ -42,6 +43,7 @@ export function configureApp(app: NestFastifyApplication): void {
 
   const allowedMethods = app.get(AllowedMethods);
   fastify.addHook('onRoute', (route) => allowedMethods.add(route.method, route.url));
+  registerContactsImportBody(fastify);
 
   if (config.bullBoard) {
     const { username, password } = config.bullBoard;

@@ -3,11 +3,15 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { Agency } from '../agencies/agency.entity';
 import { Agent } from '../agents/agent.entity';
 import { CallsCoreModule } from '../calls/calls.module';
+import { DncModule } from '../dnc/dnc.module';
 import { WebhookOutboxModule } from '../webhooks/webhooks.module';
 import { Campaign, CampaignContact } from './campaign.entity';
 import { CampaignDispatcher } from './campaign-dispatcher';
 import { CampaignsController } from './campaigns.controller';
 import { CampaignsService } from './campaigns.service';
+import { ContactImportService } from './contacts/contact-import.service';
+import { CampaignContactsController } from './contacts/contacts.controller';
+import { CampaignContactsService } from './contacts/contacts.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Campaign, CampaignContact, Agent, Agency]), WebhookOutboxModule],
@@ -18,8 +22,9 @@ export class CampaignsCoreModule {}
 
 /** The HTTP side: campaigns, their state machine and their contacts. */
 @Module({
-  imports: [CampaignsCoreModule],
-  controllers: [CampaignsController],
+  imports: [CampaignsCoreModule, DncModule],
+  controllers: [CampaignsController, CampaignContactsController],
+  providers: [ContactImportService, CampaignContactsService],
 })
 export class CampaignsModule {}
 

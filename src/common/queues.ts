@@ -47,3 +47,10 @@ export async function jobNeedsReplacing(job: Job | undefined, promoteDelayed = t
   }
   return state === 'unknown';
 }
+
+/**
+ * Options of every worker. A worker killed mid-job leaves its job "active" until the lock expires and a
+ * stall check hands it to another worker: short locks (renewed while a job runs) and frequent checks
+ * make that seconds rather than a minute.
+ */
+export const WORKER_OPTIONS = { lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 3 } as const;

@@ -1,10 +1,10 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { DelayedError, Job } from 'bullmq';
-import { DialJob, QUEUES } from '../../common/queues';
+import { DialJob, QUEUES, WORKER_OPTIONS } from '../../common/queues';
 import { DialService } from './dial.service';
 
-@Processor(QUEUES.callDial, { concurrency: 20 })
+@Processor(QUEUES.callDial, { ...WORKER_OPTIONS, concurrency: 20 })
 export class DialProcessor extends WorkerHost {
   private readonly logger = new Logger(DialProcessor.name);
 

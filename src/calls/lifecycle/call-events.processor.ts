@@ -1,10 +1,10 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { Job } from 'bullmq';
-import { CallEventJob, QUEUES } from '../../common/queues';
+import { CallEventJob, QUEUES, WORKER_OPTIONS } from '../../common/queues';
 import { CallLifecycleService } from './call-lifecycle.service';
 
-@Processor(QUEUES.callEvents, { concurrency: 20 })
+@Processor(QUEUES.callEvents, { ...WORKER_OPTIONS, concurrency: 20 })
 export class CallEventsProcessor extends WorkerHost {
   private readonly logger = new Logger(CallEventsProcessor.name);
 

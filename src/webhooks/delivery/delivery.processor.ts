@@ -1,7 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job } from 'bullmq';
-import { DeliverJob, QUEUES } from '../../common/queues';
+import { DeliverJob, QUEUES, WORKER_OPTIONS } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { DeliveryAttemptService, RetryLater } from './delivery-attempt.service';
 
@@ -13,7 +13,7 @@ export function deliveryBackoff(_attemptsMade: number, _type?: string, err?: Err
   return err instanceof RetryLater ? err.retryDelayMs : UNEXPECTED_FAILURE_RETRY_MS;
 }
 
-@Processor(QUEUES.webhookDelivery, { settings: { backoffStrategy: deliveryBackoff } })
+@Processor(QUEUES.webhookDelivery, { ...WORKER_OPTIONS, settings: { backoffStrategy: deliveryBackoff } })
 export class DeliveryProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger(DeliveryProcessor.name);
 
