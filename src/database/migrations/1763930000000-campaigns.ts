@@ -49,8 +49,9 @@ export class Campaigns1763930000000 implements MigrationInterface {
     await q.query(
       `CREATE UNIQUE INDEX campaign_contacts_phone_key ON campaign_contacts (campaign_id, phone_number)`,
     );
+    // The contacts list: import order (earlier imports first, then by row), keyset-paginated.
     await q.query(
-      `CREATE INDEX campaign_contacts_list_idx ON campaign_contacts (campaign_id, created_at DESC, id DESC)`,
+      `CREATE INDEX campaign_contacts_list_idx ON campaign_contacts (campaign_id, created_at, row_number, id)`,
     );
     // The dispatcher's pick: pending contacts due now, in import order.
     await q.query(
