@@ -21,7 +21,7 @@ describe('campaigns: dispatch with concurrency, state machine, retries, events (
         API_RATE_LIMIT_PER_MINUTE: '0',
         CAMPAIGN_TICK_INTERVAL_MS: '100',
         CALLS_SWEEP_INTERVAL_MS: '500',
-        MAX_CONCURRENT_CALLS_PER_AGENCY: '20',
+        MAX_CONCURRENT_CALLS_PER_AGENCY: '40',
       },
       { reachable: true },
     );
@@ -154,6 +154,13 @@ describe('campaigns: dispatch with concurrency, state machine, retries, events (
     expect(list.body.data[0]).toMatchObject({ status: 'failed', attempts: 3, last_outcome: 'no_answer' });
     const calls = await api().get('/api/v1/calls').query({ campaign_id: id }).set(auth()).expect(200);
     expect(calls.body.data).toHaveLength(3);
+  });
+
+  it('a burst of more dials than the worker has database connections does not stall (30 at once)', async () => {
+    const id = await campaign({ max_concurrency: 30 }, contacts(30, '+1555600'));
+    await api().post(`/api/v1/campaigns/${id}/start`).set(auth()).expect(200);
+    const done = await until(id, 'finished', 60_000);
+    expect(done.stats).toMatchObject({ total: 30, completed: 30 });
   });
 
   it('agency B never sees A’s campaigns', async () => {

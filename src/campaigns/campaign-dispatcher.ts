@@ -118,6 +118,7 @@ export class CampaignDispatcher extends PeriodicTask {
     const listed = await this.dnc.listedAmong(
       campaign.agencyId,
       due.map((c) => c.phoneNumber),
+      em,
     );
     const dialed: string[] = [];
     for (const contact of due) {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
 import { Page } from '../common/pagination';
 import { DncNumber } from './dnc-number.entity';
@@ -106,17 +106,21 @@ export class DncService {
     }
   }
 
-  /** Whether the agency must not call this E.164 number. */
-  async isListed(agencyId: string, phone: string): Promise<boolean> {
-    return this.numbers.existsBy({ agencyId, phoneNumber: phone });
+  /**
+   * Whether the agency must not call this E.164 number. Inside a transaction pass its `em`: asking
+   * through the pool while holding a connection (and a lock) can starve the pool and deadlock.
+   */
+  async isListed(agencyId: string, phone: string, em?: EntityManager): Promise<boolean> {
+    return (em?.getRepository(DncNumber) ?? this.numbers).existsBy({ agencyId, phoneNumber: phone });
   }
 
   /** Which of these E.164 numbers the agency must not call (one query per 5,000 numbers). */
-  async listedAmong(agencyId: string, phones: string[]): Promise<Set<string>> {
+  async listedAmong(agencyId: string, phones: string[], em?: EntityManager): Promise<Set<string>> {
+    const runner = em ?? this.numbers.manager;
     const distinct = [...new Set(phones)];
     const listed = new Set<string>();
     for (let start = 0; start < distinct.length; start += LOOKUP_CHUNK) {
-      const rows = (await this.numbers.query(
+      const rows = (await runner.query(
         `SELECT phone_number FROM dnc_numbers WHERE agency_id = $1 AND phone_number = ANY($2::text[])`,
         [agencyId, distinct.slice(start, start + LOOKUP_CHUNK)],
       )) as { phone_number: string }[];

@@ -148,7 +148,7 @@ export class DialService {
       if (!agent.phoneNumber) return { kind: 'fail', reason: 'agent_has_no_phone_number' };
       if (!agency.ultravoxApiKeyEncrypted) return { kind: 'fail', reason: 'ultravox_not_configured' };
       // Listed after the call was accepted (a scheduled call, a campaign contact waiting its turn).
-      if (await this.dnc.isListed(call.agencyId, call.phoneNumber!))
+      if (await this.dnc.isListed(call.agencyId, call.phoneNumber!, em))
         return { kind: 'fail', reason: 'number_on_dnc' };
       const [{ live }] = (await em.query(
         `SELECT count(*)::int AS live FROM calls WHERE agency_id = $1 AND status IN ('dialing', 'in_progress')`,

@@ -101,6 +101,7 @@ export class ContactImportService {
         ? await this.dnc.listedAmong(
             campaign.agencyId,
             contacts.map((c) => c.phone),
+            em,
           )
         : new Set<string>();
     const inserted = await this.insert(
