@@ -153,7 +153,12 @@ export class CampaignDispatcher extends PeriodicTask {
       [campaign.id],
     )) as [{ open: number }];
     if (open > 0) return;
-    await em.update(Campaign, campaign.id, { status: 'finished', finishedAt: new Date() });
-    await this.campaigns.emitCampaignEvent(em, emit, campaign.id, 'campaign.finished');
+    // Conditional: a cancel committed meanwhile (it does not take the tick's lock) must not become "finished".
+    const { affected } = await em.update(
+      Campaign,
+      { id: campaign.id, status: In(['running', 'paused']) },
+      { status: 'finished', finishedAt: new Date() },
+    );
+    if (affected) await this.campaigns.emitCampaignEvent(em, emit, campaign.id, 'campaign.finished');
   }
 }
