@@ -20,15 +20,24 @@ import {
   destroyWorld,
   forkBenchChild,
   nextMessage,
+  serviceVersions,
   spawnWorker,
 } from './delivery/environment';
-import { busyShare, CpuMeter, machine, memoryOf, pidsNamed, postgresPidsFor, RssSampler } from './delivery/metrics';
+import {
+  busyShare,
+  CpuMeter,
+  machine,
+  memoryOf,
+  pidsNamed,
+  postgresPidsFor,
+  RssSampler,
+} from './delivery/metrics';
 import { PhaseResult, PhaseSetup, runPhase } from './delivery/phases';
 import type { ReceiverMessage } from './delivery/protocol';
 import { printReport, Report, targetsOf } from './delivery/report';
 
 /** Best of the concurrencies measured on the 2-core reference machine (docs/benchmarks.md). */
-const DEFAULT_CONCURRENCY = 50;
+const DEFAULT_CONCURRENCY = 100;
 const REFERENCE_QUEUE = 'bench-reference';
 
 function options() {
@@ -45,7 +54,9 @@ function options() {
         default: env.WEBHOOK_DELIVERY_CONCURRENCY ?? String(DEFAULT_CONCURRENCY),
       },
       'worker-node-args': { type: 'string', default: env.BENCH_WORKER_NODE_ARGS ?? '' },
+      'worker-env': { type: 'string', multiple: true, default: [] },
       'no-reference': { type: 'boolean', default: env.BENCH_NO_REFERENCE === 'true' },
+      drain: { type: 'boolean', default: env.BENCH_DRAIN === 'true' },
       'timeout-seconds': { type: 'string', default: env.BENCH_TIMEOUT_SECONDS ?? '600' },
     },
   });
@@ -62,7 +73,15 @@ function options() {
     latencySeconds: int('latency-seconds'),
     concurrency: int('concurrency'),
     workerNodeArgs: String(values['worker-node-args']).split(' ').filter(Boolean),
+    /** Extra KEY=VALUE pairs for the worker's environment (experiments, e.g. PGOPTIONS). */
+    workerEnv: Object.fromEntries(
+      (values['worker-env'] as string[]).map((pair) => [
+        pair.slice(0, pair.indexOf('=')),
+        pair.slice(pair.indexOf('=') + 1),
+      ]),
+    ),
     reference: !values['no-reference'],
+    drain: Boolean(values.drain),
     timeoutMs: int('timeout-seconds') * 1000,
   };
 }
@@ -98,16 +117,17 @@ async function deliveryRows(world: BenchWorld) {
 }
 
 async function measureSwitchboard(o: Options, world: BenchWorld, emitter: Emitter, base: PhaseSetup) {
-  const worker = spawnWorker(world, o.concurrency, o.workerNodeArgs);
-  const pid = worker.process.pid!;
+  const worker = spawnWorker(world, o.concurrency, o.workerNodeArgs, o.workerEnv);
+  const pid = worker.pid;
   try {
     await waitUntil(async () => (await emitter.deliveryWorkers()) > 0, 'worker start', worker);
+    const idleRssMb = Math.round(memoryOf(pid)?.rssMb ?? NaN);
     const setup = {
       ...base,
       cpu: new CpuMeter({
         worker: () => [pid],
         emitter: () => [process.pid],
-        receiver: () => [base.receiver.process.pid!],
+        receiver: () => [base.receiver.pid],
         postgres: () => postgresPidsFor(world.databaseName),
         redis: () => pidsNamed('redis-server'),
       }),
@@ -115,7 +135,9 @@ async function measureSwitchboard(o: Options, world: BenchWorld, emitter: Emitte
     const rss = new RssSampler(pid);
     const emit = emitter.emitThroughOutbox;
     if (o.warmup > 0) {
-      await runPhase(setup, 'warmup', o.warmup, () => emitClosedLoop(emit, 'warmup', o.warmup, o.emitParallel));
+      await runPhase(setup, 'warmup', o.warmup, () =>
+        emitClosedLoop(emit, 'warmup', o.warmup, o.emitParallel),
+      );
     }
     const throughput = await runPhase(setup, 'throughput', o.events, () =>
       emitClosedLoop(emit, 'throughput', o.events, o.emitParallel),
@@ -125,20 +147,31 @@ async function measureSwitchboard(o: Options, world: BenchWorld, emitter: Emitte
       count > 0
         ? await runPhase(setup, 'latency', count, () => emitOpenLoop(emit, 'latency', count, o.rate))
         : undefined;
-    const rows = await deliveryRows(world);
     const memory = memoryOf(pid);
-    return {
-      throughput,
-      latency,
-      deliveries: rows,
-      worker: { peakRssMb: Math.round(memory?.hwmMb ?? NaN), sampledMaxRssMb: Math.round(rss.stop()) },
+    const workerMemory = {
+      idleRssMb,
+      peakRssMb: Math.round(memory?.hwmMb ?? NaN),
+      sampledMaxRssMb: Math.round(rss.stop()),
     };
+    const drain = o.drain
+      ? await runPhase(setup, 'drain', o.events, () =>
+          emitter.whilePaused(() => emitClosedLoop(emit, 'drain', o.events, o.emitParallel)),
+        )
+      : undefined;
+    return { throughput, latency, drain, deliveries: await deliveryRows(world), worker: workerMemory };
   } finally {
     await worker.stop();
   }
 }
 
-async function measureReference(o: Options, world: BenchWorld, emitter: Emitter, base: PhaseSetup, secret: string, url: string) {
+async function measureReference(
+  o: Options,
+  world: BenchWorld,
+  emitter: Emitter,
+  base: PhaseSetup,
+  secret: string,
+  url: string,
+) {
   const reference = forkBenchChild('reference-worker', {
     REF_REDIS_URL: world.env.REDIS_URL,
     REF_PREFIX: `${world.redisPrefix}:ref`,
@@ -153,9 +186,9 @@ async function measureReference(o: Options, world: BenchWorld, emitter: Emitter,
       ...base,
       databaseName: undefined,
       cpu: new CpuMeter({
-        reference: () => [reference.process.pid!],
+        reference: () => [reference.pid],
         emitter: () => [process.pid],
-        receiver: () => [base.receiver.process.pid!],
+        receiver: () => [base.receiver.pid],
         postgres: () => postgresPidsFor(world.databaseName),
         redis: () => pidsNamed('redis-server'),
       }),
@@ -176,11 +209,16 @@ async function measureReference(o: Options, world: BenchWorld, emitter: Emitter,
 
 async function main(): Promise<void> {
   const o = options();
-  const host = { ...machine(), busyBeforeStart: await busyShare(2_000) };
+  const host = { ...machine(), ...(await serviceVersions()), busyBeforeStart: await busyShare(2_000) };
   if (host.busyBeforeStart > 0.1) {
     console.warn(`warning: ${host.busyBeforeStart * 100}% of the CPU was busy before the benchmark started`);
   }
   const world = await createWorld();
+  const interrupted = (signal: NodeJS.Signals) => {
+    console.error(`bench:delivery: ${signal}, dropping ${world.databaseName} and ${world.redisPrefix}:*`);
+    void destroyWorld(world).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
   let receiver: Child | undefined;
   let emitter: Emitter | undefined;
   try {
@@ -213,7 +251,9 @@ async function main(): Promise<void> {
       options: { ...o, concurrency: o.concurrency },
       switchboard,
       reference,
-      ratio: reference ? Math.round((switchboard.throughput.deliveriesPerSec / reference.deliveriesPerSec) * 100) / 100 : null,
+      ratio: reference
+        ? Math.round((switchboard.throughput.deliveriesPerSec / reference.deliveriesPerSec) * 100) / 100
+        : null,
       targets: [],
     };
     report.targets = targetsOf(report);

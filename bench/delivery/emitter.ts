@@ -39,10 +39,22 @@ export function eventFields(phase: string, seq: number, sentAtNs: bigint): Recor
     sentiment: 'positive',
     summary: 'The caller confirmed Tuesday 10:00 and asked for a reminder text the day before.',
     transcript: [
-      { role: 'agent', content: 'Hello, this is the front desk of Bright Smiles. How can I help?', timestamp: 0.4 },
+      {
+        role: 'agent',
+        content: 'Hello, this is the front desk of Bright Smiles. How can I help?',
+        timestamp: 0.4,
+      },
       { role: 'human', content: 'Hi, I would like to confirm my appointment for next week.', timestamp: 3.1 },
-      { role: 'agent', content: 'Of course. I see you on Tuesday at ten. Does that still work?', timestamp: 6.8 },
-      { role: 'human', content: 'Yes, perfect. Could you text me a reminder the day before?', timestamp: 10.2 },
+      {
+        role: 'agent',
+        content: 'Of course. I see you on Tuesday at ten. Does that still work?',
+        timestamp: 6.8,
+      },
+      {
+        role: 'human',
+        content: 'Yes, perfect. Could you text me a reminder the day before?',
+        timestamp: 10.2,
+      },
       { role: 'agent', content: 'Done: you will get a text on Monday. Anything else?', timestamp: 13.9 },
       { role: 'human', content: 'No, that is all. Thank you!', timestamp: 16.0 },
     ],
@@ -69,7 +81,13 @@ export interface EmitRun {
 
 /** Closed loop: `parallel` emitters, each starting the next seq as soon as its last emit returned. */
 export async function emitClosedLoop(emit: EmitOne, phase: string, count: number, parallel: number) {
-  const run: EmitRun = { startNs: process.hrtime.bigint(), endNs: 0n, errors: 0, firstError: null, maxLagMs: 0 };
+  const run: EmitRun = {
+    startNs: process.hrtime.bigint(),
+    endNs: 0n,
+    errors: 0,
+    firstError: null,
+    maxLagMs: 0,
+  };
   let next = 0;
   const lane = async () => {
     while (next < count) {
@@ -87,7 +105,13 @@ export async function emitClosedLoop(emit: EmitOne, phase: string, count: number
 
 /** Open loop: emit seq i at start + i/rate whatever the previous emits are doing (no coordinated omission). */
 export async function emitOpenLoop(emit: EmitOne, phase: string, count: number, rate: number) {
-  const run: EmitRun = { startNs: process.hrtime.bigint(), endNs: 0n, errors: 0, firstError: null, maxLagMs: 0 };
+  const run: EmitRun = {
+    startNs: process.hrtime.bigint(),
+    endNs: 0n,
+    errors: 0,
+    firstError: null,
+    maxLagMs: 0,
+  };
   const inFlight: Promise<void>[] = [];
   const intervalNs = 1e9 / rate;
   let seq = 0;
@@ -150,7 +174,8 @@ export class Emitter {
     const event = await this.app
       .get(WebhookOutbox)
       .transaction((_em, emit) => emit(this.agencyId, EVENT, eventFields(phase, seq, sentAtNs)));
-    if (event.deliveryIds.length !== 1) throw new Error(`expected 1 delivery, got ${event.deliveryIds.length}`);
+    if (event.deliveryIds.length !== 1)
+      throw new Error(`expected 1 delivery, got ${event.deliveryIds.length}`);
   };
 
   /** One job on the reference queue, with the options the outbox gives its jobs. */
@@ -160,13 +185,34 @@ export class Emitter {
     await this.reference.add(
       'deliver',
       { eventId, body: referenceBody(eventId, eventFields(phase, seq, sentAtNs)) },
-      { jobId: eventId, ...this.app.get(WebhookOutbox).jobOptions(eventId), backoff: { type: 'fixed', delay: 1000 } },
+      {
+        jobId: eventId,
+        ...this.app.get(WebhookOutbox).jobOptions(eventId),
+        backoff: { type: 'fixed', delay: 1000 },
+      },
     );
   };
 
+  private get deliveryQueue(): Queue {
+    return this.app.get<Queue>(getQueueToken(QUEUES.webhookDelivery));
+  }
+
   /** Workers connected to the Switchboard delivery queue (BullMQ lists them by Redis client name). */
   async deliveryWorkers(): Promise<number> {
-    return (await this.app.get<Queue>(getQueueToken(QUEUES.webhookDelivery)).getWorkers()).length;
+    return (await this.deliveryQueue.getWorkers()).length;
+  }
+
+  /**
+   * Runs `emit` with the delivery queue paused (the worker stays up and warm but takes no job), then
+   * resumes it: the receipts that follow measure the worker draining a backlog, with no emitter running.
+   */
+  async whilePaused(emit: () => Promise<EmitRun>): Promise<EmitRun> {
+    await this.deliveryQueue.pause();
+    try {
+      return await emit();
+    } finally {
+      await this.deliveryQueue.resume();
+    }
   }
 
   async close(): Promise<void> {

@@ -59,6 +59,19 @@ export async function withAdmin<T>(work: (admin: Client) => Promise<T>): Promise
   }
 }
 
+export async function serviceVersions(): Promise<{ postgres: string; redis: string }> {
+  const postgres = await withAdmin(
+    async (admin) => (await admin.query('SHOW server_version')).rows[0].server_version as string,
+  );
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
+  try {
+    const info = await redis.info('server');
+    return { postgres, redis: /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown' };
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** UNLINKs every key under `<prefix>:`. */
 export async function clearRedisPrefix(prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 2 });
@@ -79,6 +92,7 @@ export async function clearRedisPrefix(prefix: string): Promise<number> {
 /** A child process whose output is kept (the last 64 KB) for error reports. */
 export interface Child {
   process: ChildProcess;
+  pid: number;
   output(): string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
   stop(graceMs?: number): Promise<void>;
@@ -93,8 +107,10 @@ function track(child: ChildProcess): Child {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     child.once('exit', () => resolve());
   });
+  if (child.pid === undefined) throw new Error(`could not start ${child.spawnfile}`);
   return {
     process: child,
+    pid: child.pid,
     output: () => output,
     stop: async (graceMs = 10_000) => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -107,12 +123,18 @@ function track(child: ChildProcess): Child {
 }
 
 /** `node [nodeArgs] dist/src/main.js` with APP_ROLE=worker and exactly the given environment. */
-export function spawnWorker(world: BenchWorld, concurrency: number, nodeArgs: string[]): Child {
+export function spawnWorker(
+  world: BenchWorld,
+  concurrency: number,
+  nodeArgs: string[],
+  extraEnv: Record<string, string> = {},
+): Child {
   const env = {
     PATH: process.env.PATH ?? '',
     ...world.env,
     APP_ROLE: 'worker',
     WEBHOOK_DELIVERY_CONCURRENCY: String(concurrency),
+    ...extraEnv,
   };
   return track(spawn(process.execPath, [...nodeArgs, MAIN_JS], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }

@@ -19,6 +19,8 @@ export interface PhaseResult {
   /** Distinct verified deliveries per second, first emit-call start to last receipt. */
   deliveriesPerSec: number;
   seconds: number;
+  /** Distinct deliveries per second between the first and the last receipt (the drain rate). */
+  receiptsPerSec: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number };
   maxEmitLagMs: number;
   /** Distinct deliveries received in each second of the phase. */
@@ -104,6 +106,10 @@ export async function runPhase(
     emitSeconds: round(Number(run.endNs - run.startNs) / 1e9, 2),
     deliveriesPerSec: round(receipts.unique / seconds),
     seconds: round(seconds, 2),
+    receiptsPerSec:
+      receipts.firstNs && receipts.lastNs
+        ? round(receipts.unique / (Number(BigInt(receipts.lastNs) - BigInt(receipts.firstNs)) / 1e9))
+        : 0,
     latencyMs: {
       p50: round(percentile(sorted, 50)),
       p90: round(percentile(sorted, 90)),

@@ -34,7 +34,7 @@ let verifyFailures = 0;
 let unexpected = 0;
 let lastFailure: string | null = null;
 
-const send = (message: ReceiverMessage) => process.send!(message);
+const send = (message: ReceiverMessage) => process.send?.(message);
 
 function summary(name: string, phase: Phase): PhaseReceipts {
   return {
@@ -58,7 +58,8 @@ function xSignatureMatches(header: string | string[] | undefined, body: string):
 }
 
 function record(receivedNs: bigint, payload: { bench_phase?: string; seq?: number; sent_at_ns?: string }) {
-  const phase = payload.bench_phase === undefined ? undefined : phases.get(payload.bench_phase);
+  const name = payload.bench_phase ?? '';
+  const phase = phases.get(name);
   const seq = payload.seq ?? -1;
   if (!phase || seq < 0 || seq >= phase.expected) {
     unexpected++;
@@ -77,7 +78,7 @@ function record(receivedNs: bigint, payload: { bench_phase?: string; seq?: numbe
   phase.lastNs = receivedNs;
   if (phase.unique === phase.expected && !phase.notified) {
     phase.notified = true;
-    send({ type: 'complete', receipts: summary(payload.bench_phase!, phase) });
+    send({ type: 'complete', receipts: summary(name, phase) });
   }
 }
 

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop());
   process.on('disconnect', () => void stop());
-  process.send!({ type: 'ready' });
+  process.send?.({ type: 'ready' });
 }
 
 main().catch((err: Error) => {

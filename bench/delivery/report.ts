@@ -5,13 +5,15 @@ import type { PhaseResult } from './phases';
 export interface Report {
   benchmark: 'webhook-delivery';
   at: string;
-  machine: Machine & { busyBeforeStart: number };
+  machine: Machine & { postgres: string; redis: string; busyBeforeStart: number };
   options: Record<string, unknown>;
   switchboard: {
     throughput: PhaseResult;
     latency?: PhaseResult;
+    drain?: PhaseResult;
     deliveries?: { succeeded: number; pending: number; failed: number; attempts: number };
-    worker: { peakRssMb: number; sampledMaxRssMb: number };
+    /** RSS once the worker was up and idle, peak (VmHWM) after the throughput and latency phases, in MB. */
+    worker: { idleRssMb: number; peakRssMb: number; sampledMaxRssMb: number };
   };
   reference?: PhaseResult;
   /** Switchboard deliveries/s ÷ reference deliveries/s. */
@@ -29,14 +31,24 @@ export interface Target {
 /** The issue's targets for this 2-core machine. */
 export function targetsOf(report: Report): Target[] {
   const { throughput, latency } = report.switchboard;
-  const target = (name: string, goal: string, value: number | null | undefined, met: (v: number) => boolean) => ({
+  const target = (
+    name: string,
+    goal: string,
+    value: number | null | undefined,
+    met: (v: number) => boolean,
+  ) => ({
     name,
     goal,
     value: value ?? null,
     met: value === null || value === undefined || Number.isNaN(value) ? null : met(value),
   });
   return [
-    target('deliveries/s', '>= 1500', throughput.complete ? throughput.deliveriesPerSec : 0, (v) => v >= 1500),
+    target(
+      'deliveries/s',
+      '>= 1500',
+      throughput.complete ? throughput.deliveriesPerSec : 0,
+      (v) => v >= 1500,
+    ),
     target('ratio to reference', '>= 0.5', report.ratio, (v) => v >= 0.5),
     target(`p99 latency at ${report.options.rate}/s (ms)`, '<= 250', latency?.latencyMs.p99, (v) => v <= 250),
     target('worker peak RSS (MB)', '<= 300', report.switchboard.worker.peakRssMb, (v) => v <= 300),
@@ -64,7 +76,8 @@ export function printReport(report: Report): void {
   const lines = [
     '',
     `Webhook delivery benchmark — ${report.machine.cpus} × ${report.machine.cpuModel}, ` +
-      `${report.machine.memTotalMb} MB, Node ${report.machine.node}; ` +
+      `${report.machine.memTotalMb} MB, Node ${report.machine.node}, Postgres ${report.machine.postgres}, ` +
+      `Redis ${report.machine.redis}; ` +
       `CPU busy before start ${Math.round(report.machine.busyBeforeStart * 100)}%`,
     `events ${o.events} (+${o.warmup} warm-up), emit parallelism ${o.emitParallel}, ` +
       `WEBHOOK_DELIVERY_CONCURRENCY ${o.concurrency}, latency phase ${o.rate}/s × ${o.latencySeconds} s`,
@@ -73,9 +86,11 @@ export function printReport(report: Report): void {
       `${'emit/s'.padStart(10)}${'deliv/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}`,
     ...phaseRows('switchboard throughput', sb.throughput),
     ...phaseRows(`switchboard @${o.rate}/s`, sb.latency),
+    ...phaseRows('switchboard drain', sb.drain),
     ...phaseRows('reference throughput', reference),
     '',
-    `worker peak RSS (VmHWM) ${sb.worker.peakRssMb} MB (max sampled VmRSS ${sb.worker.sampledMaxRssMb} MB)`,
+    `worker RSS: peak (VmHWM) ${sb.worker.peakRssMb} MB, max sampled ${sb.worker.sampledMaxRssMb} MB, ` +
+      `idle after start ${sb.worker.idleRssMb} MB`,
     sb.deliveries
       ? `deliveries in Postgres: ${sb.deliveries.succeeded} succeeded, ${sb.deliveries.pending} pending, ` +
         `${sb.deliveries.failed} failed, ${sb.deliveries.attempts} attempts`
