@@ -51,7 +51,8 @@ export class CallQueriesService {
   async get(agencyId: string, id: string): Promise<CallWithTimelineDto> {
     const call = await this.calls.findOneBy({ id, agencyId });
     if (!call) throw ApiError.notFound('call_not_found', `No call ${id} in this agency`);
-    const events = await this.events.find({ where: { callId: id }, order: { id: 'ASC' } });
+    // Chronological: ids follow insertion, but concurrent transactions can commit in another order.
+    const events = await this.events.find({ where: { callId: id }, order: { createdAt: 'ASC', id: 'ASC' } });
     return {
       ...toCallDto(call),
       timeline: events.map((e) => ({ source: e.source, event: e.event, detail: e.detail, at: e.createdAt })),
