@@ -31,6 +31,8 @@ export interface PhaseResult {
    */
   cpuSeconds: Record<string, number>;
   cpuUtilisation: number;
+  /** True when processes outside the benchmark used over 7.5% of the machine: the figures are not clean. */
+  disturbed: boolean;
   /** Deltas of pg_stat_database (benchmark db) and pg_stat_wal (whole server) per event. */
   postgresPerEvent?: Record<string, number>;
 }
@@ -43,6 +45,12 @@ export interface PhaseSetup {
   /** Benchmark database to read pg_stat_database of; none for the reference. */
   databaseName?: string;
 }
+
+/**
+ * Share of the machine that processes outside the benchmark may use before a phase counts as disturbed
+ * (on a quiet machine, kernel threads and our own loopback traffic already show as 3–4%).
+ */
+const DISTURBED_SHARE = 0.075;
 
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
@@ -120,6 +128,7 @@ export async function runPhase(
     receivedPerSecond: perSecond,
     cpuSeconds,
     cpuUtilisation: round(1 - (cpuSeconds.idle ?? 0) / (seconds * setup.cores), 2),
+    disturbed: (cpuSeconds.other ?? 0) / (seconds * setup.cores) > DISTURBED_SHARE,
   };
   if (databaseName && pgBefore) {
     await settleStats();

@@ -65,7 +65,7 @@ function phaseRows(label: string, phase: PhaseResult | undefined): string[] {
   return [
     `${label.padEnd(24)}${cell(phase.received, 8)}/${phase.events}${cell(phase.duplicates, 6)}${cell(phase.verifyFailures, 6)}` +
       `${cell(phase.emitPerSec, 10)}${cell(phase.deliveriesPerSec, 10)}${cell(phase.latencyMs.p50, 9)}${cell(phase.latencyMs.p99, 9)}` +
-      `${cell(phase.latencyMs.max, 9)}${phase.complete ? '' : '  INCOMPLETE'}`,
+      `${cell(phase.latencyMs.max, 9)}${phase.complete ? '' : '  INCOMPLETE'}${phase.disturbed ? '  DISTURBED' : ''}`,
     `${''.padEnd(24)}cpu (${phase.seconds}s wall, ${Math.round(phase.cpuUtilisation * 100)}% of the machine): ${cpu}`,
   ];
 }
@@ -102,6 +102,9 @@ export function printReport(report: Report): void {
       : '',
     report.ratio !== null ? `switchboard / reference: ${report.ratio}` : '',
     '',
+    [sb.throughput, sb.latency, reference].some((phase) => phase?.disturbed)
+      ? 'DISTURBED: other processes used over 7.5% of the CPU during a phase (see "other"); rerun on a quiet machine'
+      : '',
     ...report.targets.map(
       (t) =>
         `${t.met === null ? '  ?  ' : t.met ? ' MET ' : 'MISSED'} ${t.name.padEnd(30)} ${String(t.value).padStart(9)}  (target ${t.goal})`,
