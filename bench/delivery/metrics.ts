@@ -80,8 +80,16 @@ export function machineCpuSeconds(): { busy: number; idle: number; steal: number
 }
 
 export interface CpuSnapshot {
+  /** CPU seconds per pid at `at` (ms since the epoch). */
   pids: Map<number, number>;
   machine: ReturnType<typeof machineCpuSeconds>;
+  at: number;
+}
+
+interface Seen {
+  group: string;
+  cpuSeconds: number;
+  at: number;
 }
 
 const centi = (value: number) => Math.round(value * 100) / 100;
@@ -89,31 +97,58 @@ const centi = (value: number) => Math.round(value * 100) / 100;
 /**
  * CPU seconds used by each named group of processes between two snapshots, plus `other`: what the rest
  * of the machine (anything not in a group, e.g. someone else's tests) used meanwhile, and `idle`.
+ *
+ * Processes are also sampled every second in between, so one that exits before `since` (a Postgres
+ * backend whose pool connection timed out idle) still counts, up to its last sample.
  */
 export class CpuMeter {
+  private readonly seen = new Map<number, Seen>();
+  private timer?: NodeJS.Timeout;
+  /** Snapshots not yet closed by `since`: the sampling runs while there is one. */
+  private open = 0;
+
   constructor(private readonly groups: Record<string, () => number[]>) {}
 
-  snapshot(): CpuSnapshot {
-    const pids = new Map<number, number>();
-    for (const group of Object.values(this.groups)) {
-      for (const pid of group()) pids.set(pid, cpuSecondsOf(pid));
+  private sample(): void {
+    const at = Date.now();
+    for (const [group, pids] of Object.entries(this.groups)) {
+      for (const pid of pids()) {
+        const cpuSeconds = cpuSecondsOf(pid);
+        if (Number.isFinite(cpuSeconds)) this.seen.set(pid, { group, cpuSeconds, at });
+      }
     }
-    return { pids, machine: machineCpuSeconds() };
+  }
+
+  snapshot(): CpuSnapshot {
+    this.open++;
+    if (!this.timer) {
+      this.timer = setInterval(() => this.sample(), 1_000);
+      this.timer.unref();
+    }
+    const at = Date.now();
+    this.sample();
+    const pids = new Map<number, number>();
+    for (const [pid, seen] of this.seen) if (seen.at >= at) pids.set(pid, seen.cpuSeconds);
+    return { pids, machine: machineCpuSeconds(), at };
   }
 
   /** Per group: CPU seconds since `before` (processes born since count from zero). */
   since(before: CpuSnapshot): Record<string, number> {
-    const used: Record<string, number> = {};
-    let ours = 0;
-    for (const [name, group] of Object.entries(this.groups)) {
-      let total = 0;
-      for (const pid of group()) {
-        const now = cpuSecondsOf(pid);
-        if (Number.isFinite(now)) total += now - (before.pids.get(pid) ?? 0);
-      }
-      used[name] = centi(total);
-      ours += total;
+    this.sample();
+    this.open = Math.max(0, this.open - 1);
+    if (this.open === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
     }
+    const used: Record<string, number> = Object.fromEntries(Object.keys(this.groups).map((g) => [g, 0]));
+    let ours = 0;
+    for (const [pid, seen] of this.seen) {
+      if (seen.at < before.at) continue;
+      const delta = seen.cpuSeconds - (before.pids.get(pid) ?? 0);
+      used[seen.group] += delta;
+      ours += delta;
+    }
+    for (const group of Object.keys(this.groups)) used[group] = centi(used[group]);
     const machine = machineCpuSeconds();
     used.other = centi(Math.max(0, machine.busy - before.machine.busy - ours));
     used.idle = centi(machine.idle - before.machine.idle);
