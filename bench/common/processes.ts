@@ -105,9 +105,17 @@ export async function startSwitchboard(
   return { ...proc, url };
 }
 
-/** `npm run ultravox:sim` on a random port; resolves with its base URL. */
-export async function startSimulator(): Promise<AppProcess> {
-  const env = { PATH: process.env.PATH ?? '', ULTRAVOX_SIM_PORT: '0', ULTRAVOX_SIM_HOST: '127.0.0.1' };
+/**
+ * `npm run ultravox:sim` on a random port; resolves with its base URL. `extraEnv` sets its options
+ * (tools/ultravox-sim/options.ts), e.g. ULTRAVOX_SIM_TIME_SCALE.
+ */
+export async function startSimulator(extraEnv: Record<string, string> = {}): Promise<AppProcess> {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    ULTRAVOX_SIM_PORT: '0',
+    ULTRAVOX_SIM_HOST: '127.0.0.1',
+    ...extraEnv,
+  };
   const proc = track(spawn(process.execPath, [SIMULATOR_JS], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   const url = await new Promise<string>((resolve, reject) => {
     let buffered = '';
