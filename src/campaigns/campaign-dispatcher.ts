@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { Agency } from '../agencies/agency.entity';
@@ -6,6 +6,7 @@ import { Agent } from '../agents/agent.entity';
 import { Call } from '../calls/call.entity';
 import { campaignRetryOutcome } from '../calls/call-outcome';
 import { CallsService } from '../calls/calls.service';
+import { CallTransitions } from '../calls/lifecycle/call-transitions.service';
 import { effectiveWindow, nextOpening } from '../common/calling-window/next-opening';
 import { Clock } from '../common/clock';
 import { PeriodicTask } from '../common/periodic-task';
@@ -23,8 +24,11 @@ import { CampaignsService } from './campaigns.service';
  * dial one attempt twice nor strand a contact; every worker may run this at once.
  */
 @Injectable()
-export class CampaignDispatcher extends PeriodicTask {
+export class CampaignDispatcher extends PeriodicTask implements OnModuleInit {
   protected readonly logger = new Logger(CampaignDispatcher.name);
+  /** Campaigns with a tick under way from `tickSoon`, and those asked for another one meanwhile. */
+  private readonly ticking = new Set<string>();
+  private readonly tickAgain = new Set<string>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -34,8 +38,41 @@ export class CampaignDispatcher extends PeriodicTask {
     private readonly campaigns: CampaignsService,
     private readonly clock: Clock,
     private readonly dnc: DncService,
+    private readonly transitions: CallTransitions,
   ) {
     super();
+  }
+
+  onModuleInit(): void {
+    this.transitions.onCampaignCallEnded(({ campaignId }) => void this.tickSoon(campaignId));
+  }
+
+  /**
+   * A tick of one campaign now, because one of its calls ended: its contact is settled and the freed
+   * slot dialed without waiting for the periodic tick. Requests arriving while a tick runs coalesce
+   * into one more tick; a failure is logged and left to the periodic tick.
+   */
+  async tickSoon(campaignId: string): Promise<void> {
+    if (this.ticking.has(campaignId)) {
+      this.tickAgain.add(campaignId);
+      return;
+    }
+    this.ticking.add(campaignId);
+    try {
+      do {
+        this.tickAgain.delete(campaignId);
+        await this.tick(campaignId);
+      } while (this.tickAgain.has(campaignId));
+    } catch (err) {
+      this.logger.warn({
+        msg: 'campaign tick after a call ended failed',
+        campaignId,
+        err: (err as Error).message,
+      });
+    } finally {
+      this.ticking.delete(campaignId);
+      this.tickAgain.delete(campaignId);
+    }
   }
 
   protected intervalMs(): number {

@@ -10,13 +10,15 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { CreateCallRequest, UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
 import { UltravoxError } from '../../ultravox/ultravox.errors';
 import { DncService } from '../../dnc/dnc.service';
-import { Call } from '../call.entity';
+import { Call, CallStatus } from '../call.entity';
 import { CallTransitions } from '../lifecycle/call-transitions.service';
 
 /** Ultravox metadata key carrying our call id: how webhooks and lost creations are matched back. */
 export const CALL_ID_METADATA_KEY = 'switchboard_call_id';
 /** While the agency is at its live-call cap, a waiting call looks again after this long. */
 const AT_CAP_RETRY_MS = 1_000;
+/** The statuses a dial job may move to `dialing`. */
+const CLAIMABLE: readonly CallStatus[] = ['queued', 'scheduled'];
 const MAX_UNAVAILABLE_ATTEMPTS = 10;
 
 type Claim =
@@ -131,15 +133,14 @@ export class DialService {
 
   /**
    * queued/scheduled → dialing under a per-agency advisory lock, so the live-call cap holds across
-   * workers. Returns the call to dial, a delay, or nothing to do.
+   * workers. Returns the call to dial, a delay, or nothing to do. Everything that can be checked
+   * without the lock is checked first: claims of one agency take turns under it, so it is held only
+   * for the count-and-mark statement, the timeline row and the commit.
    */
   private async claim(callId: string): Promise<Claim> {
     return this.dataSource.transaction(async (em): Promise<Claim> => {
-      const peek = await em.findOneBy(Call, { id: callId });
-      if (!peek || (peek.status !== 'queued' && peek.status !== 'scheduled')) return { kind: 'done' };
-      await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [peek.agencyId]);
-      const call = await em.findOne(Call, { where: { id: callId }, lock: { mode: 'pessimistic_write' } });
-      if (!call || (call.status !== 'queued' && call.status !== 'scheduled')) return { kind: 'done' };
+      const call = await em.findOneBy(Call, { id: callId });
+      if (!call || !CLAIMABLE.includes(call.status)) return { kind: 'done' };
       const wait = (call.scheduledFor?.getTime() ?? 0) - this.clock.now().getTime();
       if (wait > 1_000) return { kind: 'later', retryInMs: wait };
       const agency = await em.findOneByOrFail(Agency, { id: call.agencyId });
@@ -150,18 +151,23 @@ export class DialService {
       // Listed after the call was accepted (a scheduled call, a campaign contact waiting its turn).
       if (await this.dnc.isListed(call.agencyId, call.phoneNumber!, em))
         return { kind: 'fail', reason: 'number_on_dnc' };
-      const [{ live }] = (await em.query(
-        `SELECT count(*)::int AS live FROM calls WHERE agency_id = $1 AND status IN ('dialing', 'in_progress')`,
-        [call.agencyId],
-      )) as [{ live: number }];
-      if (live >= this.config.calls.maxConcurrentPerAgency)
+      await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [call.agencyId]);
+      // Marked only if still claimable (a cancel or another worker may have won) and under the cap.
+      const marked = (await em.query(
+        `WITH marked AS (
+           UPDATE calls SET status = 'dialing', dial_attempts = dial_attempts + 1, dialed_at = $3, updated_at = now()
+            WHERE id = $1 AND status IN ('queued', 'scheduled')
+              AND (SELECT count(*) FROM calls WHERE agency_id = $2 AND status IN ('dialing', 'in_progress')) < $4
+           RETURNING dial_attempts)
+         SELECT dial_attempts FROM marked`,
+        [call.id, call.agencyId, this.clock.now(), this.config.calls.maxConcurrentPerAgency],
+      )) as { dial_attempts: number }[];
+      if (marked.length === 0) {
+        const now = await em.findOneBy(Call, { id: callId });
+        if (!now || !CLAIMABLE.includes(now.status)) return { kind: 'done' };
         return { kind: 'later', retryInMs: AT_CAP_RETRY_MS };
-      await em.update(Call, call.id, {
-        status: 'dialing',
-        dialAttempts: () => 'dial_attempts + 1',
-        dialedAt: this.clock.now(),
-      });
-      call.dialAttempts += 1;
+      }
+      call.dialAttempts = marked[0].dial_attempts;
       await this.transitions.note(em, call, 'dialing', `attempt ${call.dialAttempts}`);
       return { kind: 'dial', call, agent, agency };
     });
