@@ -6,6 +6,7 @@ import { DataSource, Repository } from 'typeorm';
 import { isUUID } from 'class-validator';
 import { User } from '../agencies/user.entity';
 import { ApiError } from '../common/errors/api-error';
+import { groupCommit } from '../common/group-commit';
 import { prepared, runPrepared } from '../database/prepared';
 import { AuthContext } from './auth-context';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -14,15 +15,22 @@ import { AUTH_METADATA, AuthRequirement } from './auth.decorator';
 import { hashApiKey, looksLikeApiKey } from './api-key-format';
 import { InvalidTokenError, JwtService } from './jwt.service';
 
+interface ActiveApiKey {
+  id: string;
+  agency_id: string;
+  api_enabled: boolean;
+}
+
 /**
- * The active key with this hash and its agency's switch. Read on every request, never cached: a revoked
- * key or disabled API access must refuse the next request in every API process (CONTRACT §3).
+ * The active keys with these hashes and their agencies' switch. Read on every request, never cached: a
+ * revoked key or disabled API access must refuse the next request in every API process (CONTRACT §3).
  */
-const ACTIVE_API_KEY = prepared(
-  'auth_active_api_key',
-  `SELECT k.id, k.agency_id, a.api_enabled
-     FROM api_keys k JOIN agencies a ON a.id = k.agency_id
-    WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
+const ACTIVE_API_KEYS = prepared(
+  'auth_active_api_keys',
+  `SELECT h.ord, k.id, k.agency_id, a.api_enabled
+     FROM unnest($1::text[]) WITH ORDINALITY AS h(hash, ord)
+     JOIN api_keys k ON k.key_hash = h.hash AND k.revoked_at IS NULL
+     JOIN agencies a ON a.id = k.agency_id`,
 );
 
 /**
@@ -41,6 +49,16 @@ export class AuthGuard implements CanActivate {
     @InjectRepository(User) private readonly users: Repository<User>,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
+
+  /** Requests authenticated in the same event-loop turn share one lookup statement (one round trip). */
+  private readonly findActiveKey = groupCommit(async (hashes: readonly string[]) => {
+    const rows = await runPrepared<ActiveApiKey & { ord: string }>(this.dataSource, ACTIVE_API_KEYS, [
+      hashes,
+    ]);
+    const found: (ActiveApiKey | null)[] = hashes.map(() => null);
+    for (const row of rows) found[Number(row.ord) - 1] = row;
+    return found;
+  });
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const requirement = this.reflector.getAllAndOverride<AuthRequirement | undefined>(AUTH_METADATA, [
@@ -94,11 +112,7 @@ export class AuthGuard implements CanActivate {
   ): Promise<Extract<AuthContext, { kind: 'api_key' }>> {
     if (!requirement.apiKey)
       throw ApiError.unauthorized('This route needs a user token (JWT), not an API key');
-    const [key] = await runPrepared<{ id: string; agency_id: string; api_enabled: boolean }>(
-      this.dataSource,
-      ACTIVE_API_KEY,
-      [hashApiKey(token)],
-    );
+    const key = await this.findActiveKey(hashApiKey(token));
     if (!key) throw ApiError.unauthorized('Unknown or revoked API key');
     if (!key.api_enabled) throw ApiError.forbidden('api_disabled', 'API access is disabled for this agency');
     return { kind: 'api_key', agencyId: key.agency_id, apiKeyId: key.id };

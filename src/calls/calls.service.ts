@@ -43,18 +43,22 @@ interface TriggerLookup {
   on_dnc: boolean;
 }
 
-/** Everything trigger-call checks, in one round trip: the agency, the agent (given or default), the DNC list. */
-const TRIGGER_LOOKUP = prepared(
-  'calls_trigger_lookup',
-  `SELECT a.ultravox_api_key_encrypted IS NOT NULL AS ultravox_configured,
+/**
+ * Everything trigger-call checks, for a batch of requests in one round trip: each one's agency, agent
+ * (given or the default) and whether the number is on the agency's DNC list.
+ */
+const TRIGGER_LOOKUPS = prepared(
+  'calls_trigger_lookups',
+  `SELECT r.ord,
+          a.ultravox_api_key_encrypted IS NOT NULL AS ultravox_configured,
           a.calling_window AS agency_window,
-          coalesce($2::uuid, a.default_agent_id) AS wanted_agent_id,
+          coalesce(r.agent_id, a.default_agent_id) AS wanted_agent_id,
           g.id AS agent_id, g.name AS agent_name, g.phone_number AS agent_phone,
           g.calling_window AS agent_window,
-          EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.agency_id = a.id AND d.phone_number = $3) AS on_dnc
-     FROM agencies a
-     LEFT JOIN agents g ON g.id = coalesce($2::uuid, a.default_agent_id) AND g.agency_id = a.id
-    WHERE a.id = $1`,
+          EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.agency_id = a.id AND d.phone_number = r.phone) AS on_dnc
+     FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY AS r(agency_id, agent_id, phone, ord)
+     JOIN agencies a ON a.id = r.agency_id
+     LEFT JOIN agents g ON g.id = coalesce(r.agent_id, a.default_agent_id) AND g.agency_id = a.id`,
 );
 
 /**
@@ -80,6 +84,12 @@ const INSERT_CALLS = prepared(
    RETURNING call_id`,
 );
 
+interface LookupRequest {
+  agencyId: string;
+  agentId: string | null;
+  phone: string;
+}
+
 interface DialRequest {
   callId: string;
   delay: number;
@@ -89,6 +99,18 @@ interface DialRequest {
 @Injectable()
 export class CallsService {
   private readonly logger = new Logger(CallsService.name);
+
+  /** Concurrent triggers share one lookup statement per event-loop turn. */
+  private readonly lookUp = groupCommit(async (requests: readonly LookupRequest[]) => {
+    const rows = await runPrepared<TriggerLookup & { ord: string }>(this.dataSource, TRIGGER_LOOKUPS, [
+      requests.map((r) => r.agencyId),
+      requests.map((r) => r.agentId),
+      requests.map((r) => r.phone),
+    ]);
+    const found: (TriggerLookup | null)[] = requests.map(() => null);
+    for (const row of rows) found[Number(row.ord) - 1] = row;
+    return found;
+  });
 
   /** Concurrent triggers share one INSERT statement per event-loop turn. */
   private readonly storeCall = groupCommit((calls: readonly NewCall[]) =>
@@ -113,11 +135,7 @@ export class CallsService {
   ) {}
 
   async trigger(agencyId: string, dto: TriggerCallDto): Promise<TriggerCallResponseDto> {
-    const [found] = await runPrepared<TriggerLookup>(this.dataSource, TRIGGER_LOOKUP, [
-      agencyId,
-      dto.agent_id ?? null,
-      dto.phone,
-    ]);
+    const found = await this.lookUp({ agencyId, agentId: dto.agent_id ?? null, phone: dto.phone });
     if (!found) throw new Error(`agency ${agencyId} vanished after authentication`);
     const agentId = checkTriggerable(found, dto.phone);
     const window = effectiveWindow(found.agent_window, found.agency_window);
