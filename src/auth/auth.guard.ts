@@ -1,19 +1,37 @@
 import { CanActivate, ExecutionContext, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { InjectRepository } from '@nestjs/typeorm';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { IsNull, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { isUUID } from 'class-validator';
 import { User } from '../agencies/user.entity';
 import { ApiError } from '../common/errors/api-error';
-import { ApiKey } from '../integrations/api-key.entity';
-import { Agency } from '../agencies/agency.entity';
+import { groupCommit } from '../common/group-commit';
+import { prepared, runPrepared } from '../database/prepared';
 import { AuthContext } from './auth-context';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { RateLimiter, rateLimitHeaders } from '../common/rate-limit/rate-limiter';
 import { AUTH_METADATA, AuthRequirement } from './auth.decorator';
 import { hashApiKey, looksLikeApiKey } from './api-key-format';
 import { InvalidTokenError, JwtService } from './jwt.service';
+
+interface ActiveApiKey {
+  id: string;
+  agency_id: string;
+  api_enabled: boolean;
+}
+
+/**
+ * The active keys with these hashes and their agencies' switch. Read on every request, never cached: a
+ * revoked key or disabled API access must refuse the next request in every API process (CONTRACT §3).
+ */
+const ACTIVE_API_KEYS = prepared(
+  'auth_active_api_keys',
+  `SELECT h.ord, k.id, k.agency_id, a.api_enabled
+     FROM unnest($1::text[]) WITH ORDINALITY AS h(hash, ord)
+     JOIN api_keys k ON k.key_hash = h.hash AND k.revoked_at IS NULL
+     JOIN agencies a ON a.id = k.agency_id`,
+);
 
 /**
  * Global guard: a route is reachable only as its @Auth/@Public declaration allows, and a route that
@@ -29,8 +47,18 @@ export class AuthGuard implements CanActivate {
     private readonly rateLimiter: RateLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectRepository(User) private readonly users: Repository<User>,
-    @InjectRepository(ApiKey) private readonly apiKeys: Repository<ApiKey>,
+    @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
+
+  /** Requests authenticated in the same event-loop turn share one lookup statement (one round trip). */
+  private readonly findActiveKey = groupCommit(async (hashes: readonly string[]) => {
+    const rows = await runPrepared<ActiveApiKey & { ord: string }>(this.dataSource, ACTIVE_API_KEYS, [
+      hashes,
+    ]);
+    const found: (ActiveApiKey | null)[] = hashes.map(() => null);
+    for (const row of rows) found[Number(row.ord) - 1] = row;
+    return found;
+  });
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const requirement = this.reflector.getAllAndOverride<AuthRequirement | undefined>(AUTH_METADATA, [
@@ -49,17 +77,18 @@ export class AuthGuard implements CanActivate {
     if (!token) throw ApiError.unauthorized();
     if (looksLikeApiKey(token)) {
       request.auth = await this.authenticateApiKey(token, requirement);
-      await this.applyRateLimit(request.auth.apiKeyId, context.switchToHttp().getResponse<FastifyReply>());
+      if (this.config.apiRateLimitPerMinute > 0) {
+        await this.applyRateLimit(request.auth.apiKeyId, context.switchToHttp().getResponse<FastifyReply>());
+      }
     } else {
       request.auth = await this.authenticateUser(token, requirement);
     }
     return true;
   }
 
-  /** API_RATE_LIMIT_PER_MINUTE per agency API key; every answer carries the X-RateLimit-* headers. */
+  /** API_RATE_LIMIT_PER_MINUTE (> 0) per agency API key; every answer carries the X-RateLimit-* headers. */
   private async applyRateLimit(apiKeyId: string, reply: FastifyReply): Promise<void> {
     const limit = this.config.apiRateLimitPerMinute;
-    if (limit === 0) return;
     const result = await this.rateLimiter.hit(`api_key:${apiKeyId}`, limit);
     const headers = rateLimitHeaders(result);
     void reply.headers(headers);
@@ -83,17 +112,10 @@ export class AuthGuard implements CanActivate {
   ): Promise<Extract<AuthContext, { kind: 'api_key' }>> {
     if (!requirement.apiKey)
       throw ApiError.unauthorized('This route needs a user token (JWT), not an API key');
-    const key = await this.apiKeys
-      .createQueryBuilder('k')
-      .innerJoinAndMapOne('k.agency', Agency, 'a', 'a.id = k.agencyId')
-      .where('k.keyHash = :hash', { hash: hashApiKey(token) })
-      .andWhere({ revokedAt: IsNull() })
-      .getOne();
+    const key = await this.findActiveKey(hashApiKey(token));
     if (!key) throw ApiError.unauthorized('Unknown or revoked API key');
-    const agency = (key as ApiKey & { agency: Agency }).agency;
-    if (!agency.apiEnabled)
-      throw ApiError.forbidden('api_disabled', 'API access is disabled for this agency');
-    return { kind: 'api_key', agencyId: key.agencyId, apiKeyId: key.id };
+    if (!key.api_enabled) throw ApiError.forbidden('api_disabled', 'API access is disabled for this agency');
+    return { kind: 'api_key', agencyId: key.agency_id, apiKeyId: key.id };
   }
 
   private async authenticateUser(token: string, requirement: AuthRequirement): Promise<AuthContext> {

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiHeader, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ANY_ROLE, Auth, CurrentAuth } from '../auth/auth.decorator';
 import type { AuthContext } from '../auth/auth-context';
@@ -8,6 +8,7 @@ import { uuidParam, validationFailed } from '../common/errors/validation';
 import { CallQueriesService } from './call-queries.service';
 import { CallsService } from './calls.service';
 import { CallListResponseDto, CallQueryDto, CallResponseDto } from './dto/call.dto';
+import { TriggerCallBody } from './dto/trigger-call-body';
 import { TriggerCallDto, TriggerCallResponseDto } from './dto/trigger-call.dto';
 import { IdempotencyService } from './idempotency.service';
 
@@ -30,11 +31,12 @@ export class CallsController {
   @Post('api/trigger-call')
   @HttpCode(200)
   @Auth({ apiKey: true })
+  @ApiBody({ type: TriggerCallDto })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Up to 255 characters; kept 24 h' })
   @ApiErrorResponses(400, 404, 409, 422, 429)
   async trigger(
     @CurrentAuth() auth: AuthContext,
-    @Body() dto: TriggerCallDto,
+    @TriggerCallBody() dto: TriggerCallDto,
     @Res({ passthrough: true }) reply: FastifyReply,
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<TriggerCallResponseDto> {

@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
+import { groupCommit } from '../common/group-commit';
+import { prepared, runPrepared } from '../database/prepared';
 
 const KEEP_HOURS = 24;
 /** How long a duplicate waits for the first request with the same key to finish before answering 409. */
@@ -24,14 +26,77 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+interface Claim {
+  agencyId: string;
+  key: string;
+  hash: string;
+}
+
+interface Answer {
+  agencyId: string;
+  key: string;
+  response: string;
+}
+
+/**
+ * Claims the keys of a batch: a key is claimed when it is new or older than KEEP_HOURS. The same key
+ * twice in one batch fails the statement; groupCommit then claims item by item, so only one wins.
+ */
+const CLAIM_KEYS = prepared(
+  'idempotency_claim_keys',
+  `INSERT INTO idempotency_keys (agency_id, key, request_hash)
+   SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
+   ON CONFLICT (agency_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status_code = NULL,
+     response = NULL, created_at = now()
+     WHERE idempotency_keys.created_at < now() - interval '${KEEP_HOURS} hours'
+   RETURNING agency_id, key`,
+);
+
+const STORE_ANSWERS = prepared(
+  'idempotency_store_answers',
+  `UPDATE idempotency_keys k SET status_code = 200, response = r.response
+     FROM unnest($1::uuid[], $2::text[], $3::text[]) AS r(agency_id, key, response)
+    WHERE k.agency_id = r.agency_id AND k.key = r.key`,
+);
+
+const FORGET_KEY = prepared(
+  'idempotency_forget_key',
+  `DELETE FROM idempotency_keys WHERE agency_id = $1 AND key = $2`,
+);
+
+const READ_KEY = prepared(
+  'idempotency_read_key',
+  `SELECT request_hash, status_code, response FROM idempotency_keys WHERE agency_id = $1 AND key = $2`,
+);
+
 /**
  * Idempotency-Key (CONTRACT §5.3), kept 24 h in Postgres: the first request with a key claims it, runs,
  * and stores its answer; a replay gets that answer; the key with another body is refused; a concurrent
- * duplicate waits for the first to finish and never runs the action twice.
+ * duplicate waits for the first to finish and never runs the action twice. Claims and answers of
+ * concurrent requests share one statement per event-loop turn.
  */
 @Injectable()
 export class IdempotencyService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  private readonly claim = groupCommit(async (claims: readonly Claim[]) => {
+    const rows = await runPrepared<{ agency_id: string; key: string }>(this.dataSource, CLAIM_KEYS, [
+      claims.map((c) => c.agencyId),
+      claims.map((c) => c.key),
+      claims.map((c) => c.hash),
+    ]);
+    const claimed = new Set(rows.map((row) => `${row.agency_id} ${row.key}`));
+    return claims.map((c) => claimed.has(`${c.agencyId} ${c.key}`));
+  });
+
+  private readonly storeAnswer = groupCommit(async (answers: readonly Answer[]) => {
+    await runPrepared(this.dataSource, STORE_ANSWERS, [
+      answers.map((a) => a.agencyId),
+      answers.map((a) => a.key),
+      answers.map((a) => a.response),
+    ]);
+    return answers.map(() => undefined);
+  });
 
   async run<T>(
     agencyId: string,
@@ -40,28 +105,14 @@ export class IdempotencyService {
     action: () => Promise<T>,
   ): Promise<StoredResponse<T>> {
     const hash = createHash('sha256').update(canonical(request)).digest('hex');
-    const claimed: unknown[] = await this.dataSource.query(
-      `INSERT INTO idempotency_keys (agency_id, key, request_hash) VALUES ($1, $2, $3)
-       ON CONFLICT (agency_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status_code = NULL,
-         response = NULL, created_at = now()
-         WHERE idempotency_keys.created_at < now() - interval '${KEEP_HOURS} hours'
-       RETURNING key`,
-      [agencyId, key, hash],
-    );
-    if (claimed.length === 0) return this.replay<T>(agencyId, key, hash);
+    if (!(await this.claim({ agencyId, key, hash }))) return this.replay<T>(agencyId, key, hash);
     try {
       const body = await action();
-      await this.dataSource.query(
-        `UPDATE idempotency_keys SET status_code = 200, response = $3 WHERE agency_id = $1 AND key = $2`,
-        [agencyId, key, JSON.stringify(body)],
-      );
+      await this.storeAnswer({ agencyId, key, response: JSON.stringify(body) });
       return { statusCode: 200, body, replayed: false };
     } catch (err) {
       // A request that did not succeed leaves nothing behind: the client may fix it and retry the key.
-      await this.dataSource.query(`DELETE FROM idempotency_keys WHERE agency_id = $1 AND key = $2`, [
-        agencyId,
-        key,
-      ]);
+      await runPrepared(this.dataSource, FORGET_KEY, [agencyId, key]);
       throw err;
     }
   }
@@ -69,10 +120,11 @@ export class IdempotencyService {
   private async replay<T>(agencyId: string, key: string, hash: string): Promise<StoredResponse<T>> {
     const deadline = Date.now() + WAIT_FOR_FIRST_MS;
     for (;;) {
-      const [row] = (await this.dataSource.query(
-        `SELECT request_hash, status_code, response FROM idempotency_keys WHERE agency_id = $1 AND key = $2`,
-        [agencyId, key],
-      )) as { request_hash: string; status_code: number | null; response: string | null }[];
+      const [row] = await runPrepared<{
+        request_hash: string;
+        status_code: number | null;
+        response: string | null;
+      }>(this.dataSource, READ_KEY, [agencyId, key]);
       if (!row)
         throw ApiError.conflict(
           'idempotency_key_in_progress',

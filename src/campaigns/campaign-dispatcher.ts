@@ -3,7 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { Agency } from '../agencies/agency.entity';
 import { Agent } from '../agents/agent.entity';
-import { Call } from '../calls/call.entity';
 import { campaignRetryOutcome } from '../calls/call-outcome';
 import { CallsService } from '../calls/calls.service';
 import { CallTransitions } from '../calls/lifecycle/call-transitions.service';
@@ -163,7 +162,7 @@ export class CampaignDispatcher extends PeriodicTask implements OnModuleInit {
         await em.update(CampaignContact, contact.id, { status: 'skipped', lastOutcome: 'on_dnc' });
         continue;
       }
-      const call: Call = await this.calls.createCall(em, {
+      const call = await this.calls.createCall(em, {
         agencyId: campaign.agencyId,
         agentId: agent.id,
         campaignId: campaign.id,
