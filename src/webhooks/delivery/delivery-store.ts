@@ -48,9 +48,9 @@ const CLAIM = prepared(
   'webhook_delivery_claim',
   `WITH claimed AS (
      UPDATE webhook_deliveries d SET attempt_count = d.attempt_count + 1, updated_at = now()
-       FROM unnest($1::uuid[], $2::boolean[]) AS c(id, manual), webhook_endpoints e, webhook_events ev
-      WHERE d.id = c.id AND e.id = d.endpoint_id AND ev.id = d.event_id
-        AND d.status <> 'succeeded' AND (c.manual OR (d.status = 'pending' AND e.active))
+       FROM webhook_endpoints e, webhook_events ev
+      WHERE d.id = ANY($1::uuid[]) AND e.id = d.endpoint_id AND ev.id = d.event_id
+        AND d.status <> 'succeeded' AND (d.id = ANY($2::uuid[]) OR (d.status = 'pending' AND e.active))
      RETURNING d.id, d.agency_id, d.status, d.attempt_count AS attempt, d.event_id, ev.payload,
                e.id AS endpoint_id, e.kind, e.url, e.secret_encrypted, e.previous_secret_encrypted,
                e.previous_secret_expires_at)
@@ -76,7 +76,7 @@ const RECORD = prepared(
        FROM r WHERE e.id = r.gone_endpoint_id
    )
    UPDATE webhook_deliveries d SET status = r.status, next_attempt_at = now() + r.retry_ms * interval '1 millisecond'
-     FROM r WHERE d.id = r.delivery_id AND r.status IS NOT NULL`,
+     FROM r WHERE d.id = ANY($1::uuid[]) AND d.id = r.delivery_id AND r.status IS NOT NULL`,
 );
 
 const SETTLE_IF_DISABLED = prepared(
@@ -120,7 +120,7 @@ export class DeliveryStore {
   private async claimMany(requests: readonly ClaimRequest[]): Promise<(ClaimedDelivery | null)[]> {
     const rows = await runPrepared<ClaimedDelivery>(this.dataSource, CLAIM, [
       requests.map((r) => r.deliveryId),
-      requests.map((r) => r.manual),
+      requests.filter((r) => r.manual).map((r) => r.deliveryId),
     ]);
     const byId = new Map(rows.map((row) => [row.id, row]));
     return requests.map((r) => byId.get(r.deliveryId) ?? null);
