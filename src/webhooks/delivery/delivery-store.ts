@@ -148,7 +148,7 @@ export class DeliveryStore {
  * Writes `items` in rounds in which no delivery appears twice (a manual retry and a scheduled attempt
  * of one delivery in the same turn): one statement cannot update a row twice.
  */
-async function inRoundsOfDistinct<Item, Result>(
+export async function inRoundsOfDistinct<Item, Result>(
   items: readonly Item[],
   key: (item: Item) => string,
   writeMany: (round: Item[]) => Promise<Result[]>,
