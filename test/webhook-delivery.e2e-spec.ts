@@ -174,6 +174,27 @@ describe('webhook delivery (CONTRACT §6)', () => {
     expect(receiver.received.at(-1)!.headers['webhook-id']).toBe(receiver.received[0].headers['webhook-id']);
   });
 
+  it('a by-hand retry racing a scheduled attempt is recorded under its own attempt number', async () => {
+    receiver.answer = () => ({ status: 200, delayMs: 300 });
+    const { webhookId } = await endpoint();
+    const { delivery_id } = await sendTest(webhookId);
+    await request(t.url)
+      .post(`/api/v1/webhook-deliveries/${delivery_id}/retry`)
+      .set('Authorization', agency.admin.auth)
+      .expect(202);
+    const both = await waitFor(
+      async () => {
+        const [delivery] = await deliveries(webhookId);
+        return delivery?.attempts.length === 2 && delivery;
+      },
+      15_000,
+      'two attempts',
+    );
+    expect(both.attempts.map((a: { attempt: number }) => a.attempt).sort()).toEqual([1, 2]);
+    expect(both).toMatchObject({ status: 'succeeded', attempt_count: 2 });
+    expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(1);
+  });
+
   it('does not follow a 3xx and counts it as a failure', async () => {
     receiver.answer = (r) =>
       r.path === '/hook'

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { DeliveryAttemptService } from './delivery/delivery-attempt.service';
 import { DeliveryHttpClient } from './delivery/delivery-http.client';
+import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { DeliverySweeper } from './delivery/delivery-sweeper';
 import { WebhookOutboxModule } from './webhooks.module';
@@ -8,6 +9,6 @@ import { WebhookOutboxModule } from './webhooks.module';
 /** The worker side: the delivery processor and the sweeper that keeps Redis honest. */
 @Module({
   imports: [WebhookOutboxModule],
-  providers: [DeliveryHttpClient, DeliveryAttemptService, DeliveryProcessor, DeliverySweeper],
+  providers: [DeliveryHttpClient, DeliveryStore, DeliveryAttemptService, DeliveryProcessor, DeliverySweeper],
 })
 export class WebhooksWorkerModule {}

@@ -4,8 +4,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { JobsOptions, Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { groupCommit } from '../../common/group-commit';
 import { DeliverJob, JOBS, QUEUES } from '../../common/queues';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { prepared, runPrepared } from '../../database/prepared';
 import { WebhookEventType } from '../webhook-event-types';
 
 /** Emits one event inside the caller's transaction; the returned deliveries are enqueued after commit. */
@@ -21,6 +23,19 @@ export interface EmittedEvent {
   deliveryIds: string[];
 }
 
+type DeliverJobs = Parameters<Queue<DeliverJob>['addBulk']>[0];
+
+const recordEvent = (name: string, target: string) =>
+  prepared(
+    name,
+    `WITH event AS (INSERT INTO webhook_events (id, agency_id, type, payload) VALUES ($1, $2, $3, $4))
+     INSERT INTO webhook_deliveries (agency_id, endpoint_id, event_id, event_type, next_attempt_at)
+     SELECT $2, e.id, $1, $3, now() FROM webhook_endpoints e WHERE e.agency_id = $2 AND ${target}
+     RETURNING id`,
+  );
+const RECORD_FOR_SUBSCRIBERS = recordEvent('webhook_outbox_record', 'e.active AND $3 = ANY(e.events)');
+const RECORD_FOR_ENDPOINT = recordEvent('webhook_outbox_record_for_endpoint', 'e.id = $5');
+
 export function newEventId(): string {
   return `evt_${randomBytes(18).toString('base64url')}`;
 }
@@ -33,6 +48,11 @@ export function newEventId(): string {
 @Injectable()
 export class WebhookOutbox {
   private readonly logger = new Logger(WebhookOutbox.name);
+  /** The jobs of transactions that commit in the same turn of the event loop go to Redis in one addBulk. */
+  private readonly addJobs = groupCommit(async (batches: readonly DeliverJobs[]) => {
+    await this.queue.addBulk(batches.flat());
+    return batches.map(() => undefined);
+  });
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -73,12 +93,9 @@ export class WebhookOutbox {
       timestamp: new Date().toISOString(),
       ...fields,
     });
-    const target = onlyEndpointId ? 'e.id = $5' : 'e.active AND $3 = ANY(e.events)';
-    const rows: { id: string }[] = await em.query(
-      `WITH event AS (INSERT INTO webhook_events (id, agency_id, type, payload) VALUES ($1, $2, $3, $4))
-       INSERT INTO webhook_deliveries (agency_id, endpoint_id, event_id, event_type, next_attempt_at)
-       SELECT $2, e.id, $1, $3, now() FROM webhook_endpoints e WHERE e.agency_id = $2 AND ${target}
-       RETURNING id`,
+    const rows = await runPrepared<{ id: string }>(
+      em,
+      onlyEndpointId ? RECORD_FOR_ENDPOINT : RECORD_FOR_SUBSCRIBERS,
       onlyEndpointId ? [id, agencyId, type, payload, onlyEndpointId] : [id, agencyId, type, payload],
     );
     return { eventId: id, deliveryIds: rows.map((r) => r.id) };
@@ -88,7 +105,7 @@ export class WebhookOutbox {
   async enqueue(deliveryIds: string[], manual = false): Promise<void> {
     if (deliveryIds.length === 0) return;
     try {
-      await this.queue.addBulk(
+      await this.addJobs(
         deliveryIds.map((deliveryId) => ({
           name: JOBS.deliver,
           data: manual ? { deliveryId, manual } : { deliveryId },
