@@ -8,6 +8,7 @@ import { API_KEY_SCHEME, JWT_SCHEME } from './auth/auth.decorator';
 import { registerContactsImportBody } from './campaigns/contacts/contacts-import-body';
 import { AllowedMethods } from './common/errors/allowed-methods';
 import { basicAuthMatches } from './common/http/basic-auth';
+import { registerLeanRequestLogging } from './common/logging';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 
 /** Options for NestFactory.create: raw bodies are kept for signature checks (Ultravox ingest). */
@@ -40,6 +41,8 @@ export function configureApp(app: NestFastifyApplication): void {
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+
+  registerLeanRequestLogging(fastify);
 
   const allowedMethods = app.get(AllowedMethods);
   fastify.addHook('onRoute', (route) => allowedMethods.add(route.method, route.url));

@@ -91,17 +91,17 @@ export class IngestService {
     if (!HANDLED_EVENTS.has(event)) return;
     const payload = request.rawBody.toString('utf8');
     const eventId = await this.store({ agencyId: agency.agencyId, callId, event, payload });
-    if (eventId === null) return;
-    try {
-      await this.enqueue(eventId);
-    } catch (err) {
-      // Stored, so not lost: the calls sweeper enqueues unprocessed events.
-      this.logger.warn({
-        msg: 'could not enqueue an ingested event; the sweeper will',
-        eventId,
-        err: (err as Error).message,
-      });
-    }
+    // Not awaited: the event is stored, so the answer does not depend on Redis. A failed enqueue is
+    // logged, and the calls sweeper enqueues events left unprocessed.
+    if (eventId !== null) this.enqueue(eventId).catch((err: Error) => this.enqueueFailed(eventId, err));
+  }
+
+  private enqueueFailed(eventId: string, err: Error): void {
+    this.logger.warn({
+      msg: 'could not enqueue an ingested event; the sweeper will',
+      eventId,
+      err: err.message,
+    });
   }
 
   /**
