@@ -105,23 +105,26 @@ export class IngestService {
   }
 
   /**
-   * Checks the URL secret and the signature against the cached secrets; a request they reject is checked
-   * again against the agency as stored now, so a rotated or newly saved secret is honoured at once.
+   * Checks the URL secret and the signature against the cached secrets. A request they reject, or a
+   * signed one for an agency cached without a signing secret, is checked again against the agency as
+   * stored now: a rotated URL secret or a newly registered signing secret is honoured at once.
    */
   private async authenticate(request: IngestRequest): Promise<IngestSecrets> {
     const { secrets, cached } = await this.secrets.lookup(request.agencyId);
-    try {
-      return this.verify(secrets, request);
-    } catch (err) {
-      if (!cached) throw err;
+    let outcome = this.verify(secrets, request);
+    const maybeStale =
+      outcome instanceof ApiError || (secrets?.signingSecret === null && request.signature !== undefined);
+    if (cached && maybeStale) {
+      outcome = this.verify((await this.secrets.lookup(request.agencyId, true)).secrets, request);
     }
-    return this.verify((await this.secrets.lookup(request.agencyId, true)).secrets, request);
+    if (outcome instanceof ApiError) throw outcome;
+    return outcome;
   }
 
-  private verify(secrets: IngestSecrets | null, request: IngestRequest): IngestSecrets {
+  private verify(secrets: IngestSecrets | null, request: IngestRequest): IngestSecrets | ApiError {
     // The same answer for an unknown agency and a wrong secret: nothing to learn by probing.
     if (!secrets || !timingSafeEqual(secretDigest(request.secret), secrets.ingestSecretDigest)) {
-      throw ApiError.notFound('not_found', 'Unknown webhook URL');
+      return ApiError.notFound('not_found', 'Unknown webhook URL');
     }
     if (!secrets.signingSecret) return secrets;
     const check = verifyUltravoxSignature(
@@ -131,7 +134,7 @@ export class IngestService {
       request.timestamp,
     );
     if (check.ok) return secrets;
-    throw new ApiError(
+    return new ApiError(
       HttpStatus.UNAUTHORIZED,
       'invalid_signature',
       `Ultravox signature rejected: ${check.reason}`,
