@@ -194,12 +194,17 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
         expect(res.status).toBe(401);
       });
 
-      it('verified on the raw bytes: a pretty-printed body signed as sent → 204', async () => {
+      it('verified on the raw bytes: a pretty-printed body signed as sent → 204, stored as sent', async () => {
         const body = webhook('call.started');
-        const raw = JSON.stringify({ call: body.call, event: body.event }, null, 2);
+        const call = { ...body.call, metadata: { note: 'Zoë said "ok" \\ 👍\n\ttab' } };
+        const raw = JSON.stringify({ call, event: body.event }, null, 2).replace('👍', '\\ud83d\\udc4d');
         const res = await post(path, null, { secrets: [secret], raw });
         expect(res.status).toBe(204);
-        expect(await storedEvents(agency.agencyId, body.call.callId)).toHaveLength(1);
+        const { rows } = await t.db.query<{ payload: string }>(
+          `SELECT payload FROM call_events WHERE agency_id = $1 AND ultravox_call_id = $2`,
+          [agency.agencyId, body.call.callId],
+        );
+        expect(rows).toEqual([{ payload: raw }]);
       });
 
       it('one valid signature among several comma-separated (secret rotation) → 204', async () => {

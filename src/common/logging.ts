@@ -1,5 +1,5 @@
 import { RequestMethod } from '@nestjs/common';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Params, PinoLogger } from 'nestjs-pino';
@@ -59,30 +59,36 @@ export function loggerParams(config: AppConfig): Params {
 }
 
 /** nestjs-pino's request store, whose logger (bound to the request) is made only when something logs. */
-function lazyRequestStore(request: FastifyRequest): Store {
-  const store = new Store(undefined as unknown as Logger);
-  let logger: Logger | undefined;
-  Object.defineProperty(store, 'logger', {
-    get: () => (logger ??= PinoLogger.root.child({ req: Object.assign(request.raw, { id: request.id }) })),
-    set: (value: Logger) => (logger = value),
-  });
-  return store;
+class LazyRequestStore implements Store {
+  private made?: Logger;
+  responseLogger?: Logger;
+
+  constructor(private readonly request: FastifyRequest) {}
+
+  get logger(): Logger {
+    this.made ??= PinoLogger.root.child({ req: Object.assign(this.request.raw, { id: this.request.id }) });
+    return this.made;
+  }
+
+  /** PinoLogger.assign() replaces it with a child carrying more fields. */
+  set logger(logger: Logger) {
+    this.made = logger;
+  }
 }
 
 /**
- * For LEAN_POST_ROUTES, what pino-http and nestjs-pino do for the other routes: logs written while handling
- * the request carry it (request id, method, redacted URL), and one line when the response is sent.
+ * For LEAN_POST_ROUTES, what pino-http and nestjs-pino do for the other routes: logs written while
+ * handling the request carry it (request id, method, redacted URL), and one line when the response is
+ * sent. Route hooks, so other routes pay nothing for them.
  */
 export function registerLeanRequestLogging(fastify: FastifyInstance): void {
-  const stores = new WeakMap<FastifyRequest, Store>();
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    const lean = request.method === 'POST' && LEAN_POST_ROUTES.includes(request.routeOptions.url ?? '');
-    if (!lean) return done();
-    const store = lazyRequestStore(request);
+  const stores = new WeakMap<FastifyRequest, LazyRequestStore>();
+  const bindStore = (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+    const store = new LazyRequestStore(request);
     stores.set(request, store);
     storage.run(store, done);
-  });
-  fastify.addHook('onResponse', (request, reply, done) => {
+  };
+  const logResponse = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const store = stores.get(request);
     const level = levelFor(reply.statusCode);
     if (store && PinoLogger.root.isLevelEnabled(level)) {
@@ -92,5 +98,10 @@ export function registerLeanRequestLogging(fastify: FastifyInstance): void {
       );
     }
     done();
+  };
+  fastify.addHook('onRoute', (route) => {
+    if (route.method !== 'POST' || !LEAN_POST_ROUTES.includes(route.url)) return;
+    route.onRequest = [route.onRequest ?? [], bindStore].flat();
+    route.onResponse = [route.onResponse ?? [], logResponse].flat();
   });
 }

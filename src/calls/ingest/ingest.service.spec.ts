@@ -12,8 +12,9 @@ const agencyId = randomUUID();
 function fakeDatabase() {
   const stored = new Map<string, string>();
   const batches: string[][] = [];
-  const query = jest.fn(async ({ values }: { values: string[][] }) => {
-    const [agencies, callIds, events] = values;
+  const query = jest.fn(async ({ values }: { values: [string[], string[], string[], string] }) => {
+    const [agencies, callIds, events, payloads] = values;
+    expect(JSON.parse(payloads)).toHaveLength(callIds.length);
     batches.push(callIds.map((callId, i) => `${callId}/${events[i]}`));
     const rows = callIds.flatMap((callId, i) => {
       const key = `${agencies[i]}/${callId}/${events[i]}`;
