@@ -1,10 +1,10 @@
-import { RequestMethod } from '@nestjs/common';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Params, PinoLogger } from 'nestjs-pino';
 import { Store, storage } from 'nestjs-pino/storage';
 import type { Logger } from 'pino';
+import { HttpLogger, Options as HttpLoggerOptions, pinoHttp } from 'pino-http';
 import type { AppConfig } from '../config/app-config';
 
 /** Never logged, wherever they appear (CONTRACT §4, STYLE "Code"). */
@@ -25,37 +25,38 @@ export const REDACTED_PATHS = [
 /**
  * Routes on the hot path (Ultravox ingest, CONTRACT §5.2): pino-http's logger per request (a child
  * logger with the request serialized and redacted, even when nothing is logged) was ≈ 6 % of their CPU.
- * They get the same log lines from `registerLeanRequestLogging`, with the request's logger made on first use.
+ * They get the same log lines, with the request's logger made on first use.
  */
 const LEAN_POST_ROUTES = ['/functions/v1/webhook-ingest/:agencyId/:webhookSecret'];
 
 const levelFor = (statusCode: number, err?: unknown) => (err || statusCode >= 500 ? 'error' : 'info');
 
 /** pino JSON logs with a request id (taken from X-Request-Id when the caller sends one). */
-export function loggerParams(config: AppConfig): Params {
+function httpLoggerOptions(config: AppConfig): HttpLoggerOptions {
   return {
-    pinoHttp: {
-      level: config.logLevel,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      // Fastify assigns the request id (app.setup.ts); this only covers a request that bypassed it.
-      genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? randomUUID(),
-      customLogLevel: (_req, res, err) => levelFor(res.statusCode, err),
-      // Ultravox's ingest URL carries a secret path segment: log the route pattern, not the URL.
-      serializers: {
-        req: (req: {
-          id: string;
-          method: string;
-          url: string;
-          raw?: { routeOptions?: { url?: string } };
-        }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url.replace(/(\/webhook-ingest\/[^/]+\/)[^/?]+/, '$1[redacted]'),
-        }),
-      },
+    level: config.logLevel,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // Fastify assigns the request id (app.setup.ts); this only covers a request that bypassed it.
+    genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? randomUUID(),
+    customLogLevel: (_req, res, err) => levelFor(res.statusCode, err),
+    // Ultravox's ingest URL carries a secret path segment: log the route pattern, not the URL.
+    serializers: {
+      req: (req: { id: string; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url.replace(/(\/webhook-ingest\/[^/]+\/)[^/?]+/, '$1[redacted]'),
+      }),
     },
-    exclude: LEAN_POST_ROUTES.map((path) => ({ method: RequestMethod.POST, path })),
   };
+}
+
+/**
+ * nestjs-pino's logger; requests are bound to their logger by `registerRequestLogging` rather than by
+ * its Nest middleware: with no Nest middleware, Fastify's middie has nothing to do per request (it
+ * copied ip, hostname, query and more onto every request for the middleware to read).
+ */
+export function loggerParams(config: AppConfig): Params {
+  return { pinoHttp: httpLoggerOptions(config), forRoutes: [] };
 }
 
 /** nestjs-pino's request store, whose logger (bound to the request) is made only when something logs. */
@@ -77,19 +78,27 @@ class LazyRequestStore implements Store {
 }
 
 /**
- * For LEAN_POST_ROUTES, what pino-http and nestjs-pino do for the other routes: logs written while
- * handling the request carry it (request id, method, redacted URL), and one line when the response is
- * sent. Route hooks, so other routes pay nothing for them.
+ * What nestjs-pino's middleware did, as a Fastify hook: pino-http logs each request when it ends, and
+ * logs written while handling it (Nest's Logger) carry it. LEAN_POST_ROUTES get the same lines through
+ * a logger made on first use. Register after the hooks that may answer before the request is logged.
  */
-export function registerLeanRequestLogging(fastify: FastifyInstance): void {
-  const stores = new WeakMap<FastifyRequest, LazyRequestStore>();
-  const bindStore = (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-    const store = new LazyRequestStore(request);
-    stores.set(request, store);
-    storage.run(store, done);
-  };
-  const logResponse = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const store = stores.get(request);
+export function registerRequestLogging(fastify: FastifyInstance, config: AppConfig): void {
+  // Made on the first request: PinoLogger.root exists once Nest has initialised the LoggerModule.
+  let httpLogger: HttpLogger | undefined;
+  const leanStores = new WeakMap<FastifyRequest, LazyRequestStore>();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (request.method === 'POST' && LEAN_POST_ROUTES.includes(request.routeOptions.url ?? '')) {
+      const store = new LazyRequestStore(request);
+      leanStores.set(request, store);
+      return storage.run(store, done);
+    }
+    httpLogger ??= pinoHttp({ ...httpLoggerOptions(config), logger: PinoLogger.root });
+    const raw = Object.assign(request.raw, { id: request.id });
+    httpLogger(raw, reply.raw);
+    storage.run(new Store(raw.log), done);
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const store = leanStores.get(request);
     const level = levelFor(reply.statusCode);
     if (store && PinoLogger.root.isLevelEnabled(level)) {
       store.logger[level](
@@ -98,10 +107,5 @@ export function registerLeanRequestLogging(fastify: FastifyInstance): void {
       );
     }
     done();
-  };
-  fastify.addHook('onRoute', (route) => {
-    if (route.method !== 'POST' || !LEAN_POST_ROUTES.includes(route.url)) return;
-    route.onRequest = [route.onRequest ?? [], bindStore].flat();
-    route.onResponse = [route.onResponse ?? [], logResponse].flat();
   });
 }
