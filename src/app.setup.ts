@@ -8,6 +8,7 @@ import { API_KEY_SCHEME, JWT_SCHEME } from './auth/auth.decorator';
 import { registerContactsImportBody } from './campaigns/contacts/contacts-import-body';
 import { AllowedMethods } from './common/errors/allowed-methods';
 import { basicAuthMatches } from './common/http/basic-auth';
+import { registerRequestLogging } from './common/logging';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 
 /** Options for NestFactory.create: raw bodies are kept for signature checks (Ultravox ingest). */
@@ -59,6 +60,8 @@ export function configureApp(app: NestFastifyApplication): void {
         });
     });
   }
+
+  registerRequestLogging(fastify, config);
 
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApiConfig()), {
     jsonDocumentUrl: 'docs-json',

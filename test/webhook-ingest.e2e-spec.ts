@@ -194,12 +194,17 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
         expect(res.status).toBe(401);
       });
 
-      it('verified on the raw bytes: a pretty-printed body signed as sent → 204', async () => {
+      it('verified on the raw bytes: a pretty-printed body signed as sent → 204, stored as sent', async () => {
         const body = webhook('call.started');
-        const raw = JSON.stringify({ call: body.call, event: body.event }, null, 2);
+        const call = { ...body.call, metadata: { note: 'Zoë said "ok" \\ 👍\n\ttab' } };
+        const raw = JSON.stringify({ call, event: body.event }, null, 2).replace('👍', '\\ud83d\\udc4d');
         const res = await post(path, null, { secrets: [secret], raw });
         expect(res.status).toBe(204);
-        expect(await storedEvents(agency.agencyId, body.call.callId)).toHaveLength(1);
+        const { rows } = await t.db.query<{ payload: string }>(
+          `SELECT payload FROM call_events WHERE agency_id = $1 AND ultravox_call_id = $2`,
+          [agency.agencyId, body.call.callId],
+        );
+        expect(rows).toEqual([{ payload: raw }]);
       });
 
       it('one valid signature among several comma-separated (secret rotation) → 204', async () => {
@@ -261,6 +266,103 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       const { rows } = await t.db.query(`SELECT id FROM calls WHERE ultravox_call_id = $1`, [callId]);
       expect(rows).toHaveLength(1);
+    });
+    it('the same (callId, event) arriving many times at once: all 204, stored once, one inbound call', async () => {
+      const callId = randomUUID();
+      const body = webhook('call.started', callId);
+      // Concurrent requests are stored together (one INSERT per event-loop turn): the copies share a batch.
+      const responses = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          post(path, body, { secrets: [secret], timestamp: new Date(Date.now() + i).toISOString() }),
+        ),
+      );
+      expect(responses.map((r) => r.status)).toEqual(Array(12).fill(204));
+      expect(await storedEvents(agency.agencyId, callId, 'call.started')).toHaveLength(1);
+      await waitFor(
+        async () => (await callsOf(agency)).some((c) => c.ultravox_call_id === callId),
+        10_000,
+        'the inbound call',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await callsOf(agency)).filter((c) => c.ultravox_call_id === callId)).toHaveLength(1);
+    });
+
+    it('distinct events and their copies sent together: each event stored exactly once', async () => {
+      const callIds = [randomUUID(), randomUUID()];
+      const bodies = callIds.flatMap((callId) =>
+        ['call.started', 'call.joined', 'call.ended'].map((event) => webhook(event, callId)),
+      );
+      const responses = await Promise.all(
+        [...bodies, ...bodies, ...bodies].map((body) => post(path, body, { secrets: [secret] })),
+      );
+      expect(responses.every((r) => r.status === 204)).toBe(true);
+      for (const callId of callIds) {
+        const stored = await storedEvents(agency.agencyId, callId);
+        expect(stored.map((e) => e.event).sort()).toEqual(['call.ended', 'call.joined', 'call.started']);
+      }
+    });
+  });
+
+  describe('secrets are cached for a few seconds, yet a change is honoured at once', () => {
+    const rotate = (agency: TestAgency) =>
+      request(t.url)
+        .post('/api/v1/integrations/ultravox/rotate-webhook-secret')
+        .set('Authorization', agency.owner.auth)
+        .expect(200);
+    const save = (agency: TestAgency, body: Record<string, unknown>) =>
+      request(t.url)
+        .post('/functions/v1/save-ultravox-integration')
+        .set('Authorization', agency.owner.auth)
+        .send(body)
+        .expect(200);
+
+    it('a rotated URL secret: the new URL is accepted at once, the old one refused within seconds', async () => {
+      const agency = await callingAgency(t);
+      const secret = signingSecret(agency, agency.ultravoxKey);
+      const oldPath = await ingestPath(agency);
+      expect((await post(oldPath, webhook('call.started'), { secrets: [secret] })).status).toBe(204);
+
+      await rotate(agency);
+      const newPath = await ingestPath(agency);
+      expect(newPath).not.toBe(oldPath);
+      const body = webhook('call.started');
+      expect((await post(newPath, body, { secrets: [secret] })).status).toBe(204);
+      expect(await storedEvents(agency.agencyId, body.call.callId)).toHaveLength(1);
+      await waitFor(
+        async () => (await post(oldPath, webhook('call.something'), { secrets: [secret] })).status === 404,
+        10_000,
+        'the old ingest URL to be refused',
+      );
+    });
+
+    it('a signing secret registered after unsigned events were accepted is required at once', async () => {
+      const agency = await createAgency(t);
+      const key = ultravoxKey();
+      await save(agency, { api_key: key });
+      const path = await ingestPath(agency);
+      expect((await post(path, webhook('call.started'), { secrets: ['anything'] })).status).toBe(204);
+
+      await save(agency, { api_key: key, register_webhook: true });
+      expect((await post(path, webhook('call.started'), { secrets: ['anything'] })).status).toBe(401);
+      expect((await post(path, webhook('call.started'))).status).toBe(401);
+      const body = webhook('call.started');
+      expect((await post(path, body, { secrets: [signingSecret(agency, key)] })).status).toBe(204);
+      expect(await storedEvents(agency.agencyId, body.call.callId)).toHaveLength(1);
+    });
+
+    it('a signing secret removed with the integration stops being required at once', async () => {
+      const agency = await callingAgency(t);
+      const path = await ingestPath(agency);
+      const secret = signingSecret(agency, agency.ultravoxKey);
+      expect((await post(path, webhook('call.started'), { secrets: [secret] })).status).toBe(204);
+
+      await request(t.url)
+        .delete('/api/v1/integrations/ultravox')
+        .set('Authorization', agency.owner.auth)
+        .expect((res) => expect(res.status).toBeLessThan(300));
+      const body = webhook('call.started');
+      expect((await post(path, body)).status).toBe(204);
+      expect(await storedEvents(agency.agencyId, body.call.callId)).toHaveLength(1);
     });
   });
 
