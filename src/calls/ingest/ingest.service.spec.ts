@@ -105,4 +105,13 @@ describe('IngestService storing and queueing', () => {
     await nextTurns();
     expect(warn).toHaveBeenCalledWith(expect.objectContaining({ eventId: '100', err: 'redis down' }));
   });
+
+  it('answers 404, as for any unknown agency, when the agency was deleted after its secrets were cached', async () => {
+    const query = (db.dataSource.driver as unknown as { master: { query: jest.Mock } }).master.query;
+    query.mockRejectedValue(Object.assign(new Error('violates foreign key constraint'), { code: '23503' }));
+    await expect(service.ingest(webhook('call.started', 'a'))).rejects.toMatchObject({
+      status: 404,
+      code: 'not_found',
+    });
+  });
 });

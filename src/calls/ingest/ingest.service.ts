@@ -71,6 +71,10 @@ const INSERT_EVENTS = prepared(
    SELECT stored.id, input.n FROM stored JOIN input USING (agency_id, ultravox_call_id, event)`,
 );
 
+const FOREIGN_KEY_VIOLATION = '23503';
+
+const unknownWebhookUrl = () => ApiError.notFound('not_found', 'Unknown webhook URL');
+
 /** Ultravox → Switchboard: check, persist once, answer fast; the slow work happens in a job. */
 @Injectable()
 export class IngestService {
@@ -93,7 +97,13 @@ export class IngestService {
     const { event, callId } = this.parse(request.body);
     if (!HANDLED_EVENTS.has(event)) return;
     const payload = request.rawBody.toString('utf8');
-    const eventId = await this.store({ agencyId: agency.agencyId, callId, event, payload });
+    const eventId = await this.store({ agencyId: agency.agencyId, callId, event, payload }).catch(
+      (err: { code?: string }) => {
+        // The agency was deleted after its secrets were cached: as unknown as any other.
+        if (err.code === FOREIGN_KEY_VIOLATION) throw unknownWebhookUrl();
+        throw err;
+      },
+    );
     // Not awaited: the event is stored, so the answer does not depend on Redis. A failed enqueue is
     // logged, and the calls sweeper enqueues events left unprocessed.
     if (eventId !== null) this.enqueue(eventId).catch((err: Error) => this.enqueueFailed(eventId, err));
@@ -127,7 +137,7 @@ export class IngestService {
   private verify(secrets: IngestSecrets | null, request: IngestRequest): IngestSecrets | ApiError {
     // The same answer for an unknown agency and a wrong secret: nothing to learn by probing.
     if (!secrets || !timingSafeEqual(secretDigest(request.secret), secrets.ingestSecretDigest)) {
-      return ApiError.notFound('not_found', 'Unknown webhook URL');
+      return unknownWebhookUrl();
     }
     if (!secrets.signingSecret) return secrets;
     const check = verifyUltravoxSignature(
