@@ -158,13 +158,12 @@ export class CallsService {
   }
 
   /**
-   * Stores an outbound call (queued, or scheduled when `scheduledFor` is set) with the first line of its
-   * timeline, inside the caller's transaction. Campaigns create calls here; the caller enqueues the
-   * dial after commit.
+   * Stores outbound calls (queued, or scheduled when `scheduledFor` is set), each with the first line of
+   * its timeline, in one statement inside the caller's transaction, and returns them in order.
+   * Campaigns create calls here; the caller enqueues the dials after commit.
    */
-  async createCall(em: EntityManager, fields: NewCall): Promise<CreatedCall> {
-    const [call] = await insertCalls(em, [fields]);
-    return call;
+  async createCalls(em: EntityManager, fields: readonly NewCall[]): Promise<CreatedCall[]> {
+    return fields.length === 0 ? [] : insertCalls(em, fields);
   }
 
   /**
