@@ -13,16 +13,8 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { prepareDatabase } from '../src/database/migrate';
 import { emitClosedLoop, emitOpenLoop, Emitter } from './delivery/emitter';
-import {
-  BenchWorld,
-  Child,
-  createWorld,
-  destroyWorld,
-  forkBenchChild,
-  nextMessage,
-  serviceVersions,
-  spawnWorker,
-} from './delivery/environment';
+import { forkProgram, messageFrom, Proc, startSwitchboard } from './common/processes';
+import { BenchWorld, createWorld, destroyWorld, serviceVersions } from './common/world';
 import {
   busyShare,
   CpuMeter,
@@ -31,7 +23,7 @@ import {
   pidsNamed,
   postgresPidsFor,
   RssSampler,
-} from './delivery/metrics';
+} from './common/metrics';
 import { PhaseResult, PhaseSetup, runPhase } from './delivery/phases';
 import type { ReceiverMessage } from './delivery/protocol';
 import { printReport, Report, targetsOf } from './delivery/report';
@@ -87,7 +79,7 @@ function options() {
 }
 type Options = ReturnType<typeof options>;
 
-async function waitUntil(check: () => Promise<boolean>, what: string, child: Child, timeoutMs = 60_000) {
+async function waitUntil(check: () => Promise<boolean>, what: string, child: Proc, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (child.process.exitCode !== null) throw new Error(`${what}: process exited\n${child.output()}`);
@@ -117,7 +109,11 @@ async function deliveryRows(world: BenchWorld) {
 }
 
 async function measureSwitchboard(o: Options, world: BenchWorld, emitter: Emitter, base: PhaseSetup) {
-  const worker = spawnWorker(world, o.concurrency, o.workerNodeArgs, o.workerEnv);
+  const worker = await startSwitchboard(
+    world,
+    { APP_ROLE: 'worker', WEBHOOK_DELIVERY_CONCURRENCY: String(o.concurrency), ...o.workerEnv },
+    o.workerNodeArgs,
+  );
   const pid = worker.pid;
   try {
     await waitUntil(async () => (await emitter.deliveryWorkers()) > 0, 'worker start', worker);
@@ -172,7 +168,7 @@ async function measureReference(
   secret: string,
   url: string,
 ) {
-  const reference = forkBenchChild('reference-worker', {
+  const reference = forkProgram('delivery/reference-worker', {
     REF_REDIS_URL: world.env.REDIS_URL,
     REF_PREFIX: `${world.redisPrefix}:ref`,
     REF_QUEUE: REFERENCE_QUEUE,
@@ -181,7 +177,7 @@ async function measureReference(
     REF_SECRET: secret,
   });
   try {
-    await nextMessage<{ type: string }>(reference, (m) => m.type === 'ready');
+    await messageFrom<{ type: string }>(reference, (m) => m.type === 'ready');
     const setup = {
       ...base,
       databaseName: undefined,
@@ -219,18 +215,18 @@ async function main(): Promise<void> {
     void destroyWorld(world).finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
-  let receiver: Child | undefined;
+  let receiver: Proc | undefined;
   let emitter: Emitter | undefined;
   try {
     await prepareDatabase(world.databaseUrl, true);
-    receiver = forkBenchChild('receiver');
-    const { port } = (await nextMessage<ReceiverMessage>(receiver, (m) => m.type === 'listening')) as {
+    receiver = forkProgram('delivery/receiver');
+    const { port } = (await messageFrom<ReceiverMessage>(receiver, (m) => m.type === 'listening')) as {
       port: number;
     };
     const url = `http://127.0.0.1:${port}/hook`;
     emitter = await Emitter.start(world, REFERENCE_QUEUE);
     const secret = await emitter.createEndpoint(url);
-    const configured = nextMessage<ReceiverMessage>(receiver, (m) => m.type === 'configured');
+    const configured = messageFrom<ReceiverMessage>(receiver, (m) => m.type === 'configured');
     receiver.process.send({ type: 'configure', secret });
     await configured;
     const base: PhaseSetup = {

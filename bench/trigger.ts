@@ -29,8 +29,8 @@ import {
   writeResult,
 } from './common/report';
 import { countRows, jobCount } from './common/state';
-import { BenchWorld, createWorld, destroyWorld } from './delivery/environment';
-import { CpuMeter, memoryOf, pidsNamed, postgresPidsFor, RssSampler } from './delivery/metrics';
+import { BenchWorld, createWorld, destroyWorld } from './common/world';
+import { CpuMeter, memoryOf, pidsNamed, postgresPidsFor, RssSampler } from './common/metrics';
 
 /** Best throughput without hurting p99 on the 2-core reference machine (docs/benchmarks.md). */
 const DEFAULT_CONNECTIONS = 32;

@@ -23,9 +23,9 @@
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { QUEUES } from '../../src/common/queues';
-import type { BenchWorld } from '../delivery/environment';
-import { countersSince, postgresCounters } from '../delivery/environment';
-import { CpuMeter, percentile } from '../delivery/metrics';
+import type { BenchWorld } from '../common/world';
+import { countersSince, postgresCounters } from '../common/world';
+import { CpuMeter, percentile } from '../common/metrics';
 import { createCampaign, startCampaign, uploadCsv } from './api';
 import { contactList } from './csv';
 import { answeredCallMs, simCalls } from './simulator';

@@ -4,9 +4,9 @@
  * also sampled every 50 ms during the upload; CPU per process group and Postgres work are measured
  * around the request. The report must say accepted = N, and the table must hold N rows.
  */
-import type { BenchWorld } from '../delivery/environment';
-import { countersSince, postgresCounters } from '../delivery/environment';
-import { CpuMeter, memoryOf, RssSampler } from '../delivery/metrics';
+import type { BenchWorld } from '../common/world';
+import { countersSince, postgresCounters } from '../common/world';
+import { CpuMeter, memoryOf, RssSampler } from '../common/metrics';
 import { countRows } from '../common/state';
 import { createCampaign, ImportReport, uploadCsv } from './api';
 import { contactList, PhoneStyle } from './csv';

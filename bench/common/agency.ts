@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { request } from 'undici';
-import type { BenchWorld } from '../delivery/environment';
+import type { BenchWorld } from './world';
 
 const CLI_JS = join(__dirname, '..', '..', 'src', 'cli.js');
 

@@ -5,7 +5,7 @@
  * handed to undici to the end of the response body (no client-side queueing: one request per connection).
  */
 import { Pool } from 'undici';
-import { percentile } from '../delivery/metrics';
+import { percentile } from './metrics';
 
 export interface LoadRequest {
   method?: 'POST' | 'GET';

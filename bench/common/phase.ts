@@ -1,6 +1,6 @@
 /** One measured load phase: the load result plus where the machine's CPU went and Postgres work per request. */
-import { countersSince, postgresCounters } from '../delivery/environment';
-import { CpuMeter } from '../delivery/metrics';
+import { countersSince, postgresCounters } from './world';
+import { CpuMeter } from './metrics';
 import { LoadOptions, LoadResult, runLoad } from './load';
 
 export interface PhaseResult extends LoadResult {

@@ -1,5 +1,5 @@
 /**
- * Child processes of the HTTP benchmarks (bench:ingest, bench:trigger): the Switchboard API as
+ * Child processes of the benchmarks: the Switchboard API as
  * `npm run start:prod` runs it, an optional worker, and the Ultravox simulator — each its own process,
  * so the load generator never shares an event loop with what it measures.
  */
@@ -7,7 +7,7 @@ import { ChildProcess, fork, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { MAIN_JS, type BenchWorld } from '../delivery/environment';
+import { MAIN_JS, type BenchWorld } from './world';
 
 /** dist/tools/ultravox-sim/main.js (`npm run ultravox:sim`). */
 const SIMULATOR_JS = join(__dirname, '..', '..', 'tools', 'ultravox-sim', 'main.js');
@@ -30,9 +30,10 @@ export function track(child: ChildProcess): Proc {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     child.once('exit', () => resolve());
   });
+  if (child.pid === undefined) throw new Error(`could not start ${child.spawnfile}`);
   return {
     process: child,
-    pid: child.pid ?? -1,
+    pid: child.pid,
     output: () => output,
     stop: async (graceMs = 10_000) => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -133,7 +134,11 @@ export async function startSimulator(extraEnv: Record<string, string> = {}): Pro
 }
 
 /** Forks one of the bench's own programs (dist/bench/<relative>.js) with an IPC channel. */
-export function forkProgram(relative: string, env: Record<string, string>, nodeArgs: string[] = []): Proc {
+export function forkProgram(
+  relative: string,
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Proc {
   const file = join(__dirname, '..', `${relative}.js`);
   return track(
     fork(file, [], {

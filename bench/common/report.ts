@@ -2,8 +2,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { REDIS_URL, withAdmin } from '../delivery/environment';
-import { busyShare, machine, Machine } from '../delivery/metrics';
+import { REDIS_URL, withAdmin } from './world';
+import { busyShare, machine, Machine } from './metrics';
 import { NOISY_OTHER_SHARE, type PhaseResult } from './phase';
 
 export interface Host extends Machine {

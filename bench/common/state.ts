@@ -1,7 +1,7 @@
 /** What a benchmark left behind, read back to check that every acknowledged request was stored. */
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
-import type { BenchWorld } from '../delivery/environment';
+import type { BenchWorld } from './world';
 
 export async function queryOne<T>(world: BenchWorld, sql: string, params: unknown[] = []): Promise<T> {
   const db = new Client({ connectionString: world.databaseUrl });

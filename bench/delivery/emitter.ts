@@ -13,7 +13,7 @@ import { QUEUES } from '../../src/common/queues';
 import { buildAppConfig } from '../../src/config/app-config';
 import { WebhookEndpointsService } from '../../src/webhooks/endpoints/webhook-endpoints.service';
 import { newEventId, WebhookOutbox } from '../../src/webhooks/delivery/webhook-outbox.service';
-import type { BenchWorld } from './environment';
+import type { BenchWorld } from '../common/world';
 import type { ReferenceJob } from './protocol';
 
 const EVENT = 'call.completed';

@@ -1,7 +1,8 @@
 /** One measured phase: tell the receiver what to expect, emit, wait for every receipt, measure. */
-import { Child, countersSince, nextMessage, postgresCounters } from './environment';
+import { messageFrom, Proc } from '../common/processes';
+import { countersSince, postgresCounters } from '../common/world';
 import { EmitRun } from './emitter';
-import { CpuMeter, percentile } from './metrics';
+import { CpuMeter, percentile } from '../common/metrics';
 import type { PhaseReceipts, ReceiverMessage } from './protocol';
 
 export interface PhaseResult {
@@ -38,7 +39,7 @@ export interface PhaseResult {
 }
 
 export interface PhaseSetup {
-  receiver: Child;
+  receiver: Proc;
   cpu: CpuMeter;
   cores: number;
   timeoutMs: number;
@@ -54,14 +55,14 @@ const DISTURBED_SHARE = 0.075;
 
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-async function expect(receiver: Child, phase: string, count: number): Promise<void> {
-  const ack = nextMessage<ReceiverMessage>(receiver, (m) => m.type === 'expecting' && m.phase === phase);
+async function expect(receiver: Proc, phase: string, count: number): Promise<void> {
+  const ack = messageFrom<ReceiverMessage>(receiver, (m) => m.type === 'expecting' && m.phase === phase);
   receiver.process.send({ type: 'expect', phase, count });
   await ack;
 }
 
-async function status(receiver: Child, phase: string): Promise<PhaseReceipts> {
-  const answer = nextMessage<ReceiverMessage>(
+async function status(receiver: Proc, phase: string): Promise<PhaseReceipts> {
+  const answer = messageFrom<ReceiverMessage>(
     receiver,
     (m) => m.type === 'status' && m.receipts.phase === phase,
   );
@@ -69,8 +70,8 @@ async function status(receiver: Child, phase: string): Promise<PhaseReceipts> {
   return ((await answer) as { receipts: PhaseReceipts }).receipts;
 }
 
-async function latencies(receiver: Child, phase: string): Promise<{ values: number[]; perSecond: number[] }> {
-  const answer = nextMessage<ReceiverMessage>(receiver, (m) => m.type === 'latencies' && m.phase === phase);
+async function latencies(receiver: Proc, phase: string): Promise<{ values: number[]; perSecond: number[] }> {
+  const answer = messageFrom<ReceiverMessage>(receiver, (m) => m.type === 'latencies' && m.phase === phase);
   receiver.process.send({ type: 'latencies', phase });
   const { values, perSecond } = (await answer) as { values: number[]; perSecond: number[] };
   return { values: values.sort((a, b) => a - b), perSecond };
@@ -89,7 +90,7 @@ export async function runPhase(
   await expect(receiver, phase, events);
   const pgBefore = databaseName ? await postgresCounters(databaseName) : undefined;
   const cpuBefore = cpu.snapshot();
-  const completed = nextMessage<ReceiverMessage>(
+  const completed = messageFrom<ReceiverMessage>(
     receiver,
     (m) => m.type === 'complete' && m.receipts.phase === phase,
     setup.timeoutMs,

@@ -1,5 +1,5 @@
 /** The benchmark's result: the JSON written to bench/results, its targets, and the table printed. */
-import type { Machine } from './metrics';
+import type { Machine } from '../common/metrics';
 import type { PhaseResult } from './phases';
 
 export interface Report {

@@ -1,5 +1,4 @@
-/** The benchmark's throw-away world: its own database and Redis prefix, and its child processes. */
-import { ChildProcess, fork, spawn } from 'node:child_process';
+/** A benchmark's throw-away world: its own database and Redis prefix, dropped at the end. */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -87,92 +86,6 @@ export async function clearRedisPrefix(prefix: string): Promise<number> {
     redis.disconnect();
   }
   return removed;
-}
-
-/** A child process whose output is kept (the last 64 KB) for error reports. */
-export interface Child {
-  process: ChildProcess;
-  pid: number;
-  output(): string;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
-  stop(graceMs?: number): Promise<void>;
-}
-
-function track(child: ChildProcess): Child {
-  let output = '';
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-65_536));
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    child.once('exit', () => resolve());
-  });
-  if (child.pid === undefined) throw new Error(`could not start ${child.spawnfile}`);
-  return {
-    process: child,
-    pid: child.pid,
-    output: () => output,
-    stop: async (graceMs = 10_000) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(killer);
-    },
-  };
-}
-
-/** `node [nodeArgs] dist/src/main.js` with APP_ROLE=worker and exactly the given environment. */
-export function spawnWorker(
-  world: BenchWorld,
-  concurrency: number,
-  nodeArgs: string[],
-  extraEnv: Record<string, string> = {},
-): Child {
-  const env = {
-    PATH: process.env.PATH ?? '',
-    ...world.env,
-    APP_ROLE: 'worker',
-    WEBHOOK_DELIVERY_CONCURRENCY: String(concurrency),
-    ...extraEnv,
-  };
-  return track(spawn(process.execPath, [...nodeArgs, MAIN_JS], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
-}
-
-/** Forks one of the bench's own programs (dist/bench/delivery/<name>.js) with an IPC channel. */
-export function forkBenchChild(name: string, env: Record<string, string> = {}): Child {
-  return track(
-    fork(join(__dirname, `${name}.js`), [], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    }),
-  );
-}
-
-/** The next IPC message from `child` that satisfies `match`. */
-export function nextMessage<T>(child: Child, match: (m: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: T) => {
-      if (!match(message)) return;
-      cleanup();
-      resolve(message);
-    };
-    const onExit = (code: number | null) => {
-      cleanup();
-      reject(new Error(`child exited (${code}) while awaited:\n${child.output()}`));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`no answer from child within ${timeoutMs} ms:\n${child.output()}`));
-    }, timeoutMs);
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.process.off('message', onMessage);
-      child.process.off('exit', onExit);
-    };
-    child.process.on('message', onMessage);
-    child.process.on('exit', onExit);
-  });
 }
 
 /** Counters of the benchmark database (pg_stat_database) and of the server's WAL (pg_stat_wal). */
