@@ -11,22 +11,20 @@ import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { QUEUES } from '../src/common/queues';
-import { prepareDatabase } from '../src/database/migrate';
 import { REFERENCE_TABLE } from './calls/ingest-reference-schema';
 import { ingestRequest } from './calls/ultravox-events';
-import { setUpAgency } from './common/agency';
-import { measurePhase, PhaseResult } from './common/phase';
 import {
-  forkProgram,
-  freePort,
-  messageFrom,
-  Proc,
-  startSimulator,
-  startSwitchboard,
-} from './common/processes';
+  httpBenchArgs,
+  httpBenchOptions,
+  nodeArgs,
+  runHttpBench,
+  warmUpThenMeasure,
+  withSwitchboard,
+} from './common/http-bench';
+import { PhaseResult } from './common/phase';
+import { forkProgram, messageFrom } from './common/processes';
 import {
   Host,
-  host,
   machineLine,
   phaseHeader,
   phaseRows,
@@ -34,41 +32,27 @@ import {
   Target,
   noiseLines,
   targetLines,
-  writeResult,
 } from './common/report';
 import { countRows, jobCount, queryOne } from './common/state';
-import { BenchWorld, createWorld, destroyWorld } from './common/world';
+import { BenchWorld } from './common/world';
 import { CpuMeter, memoryOf, pidsNamed, postgresPidsFor } from './common/metrics';
-
-/** Best throughput without hurting p99 on the 2-core reference machine (docs/benchmarks.md). */
-const DEFAULT_CONNECTIONS = 32;
 
 function options() {
   const env = process.env;
   const { values } = parseArgs({
     options: {
-      seconds: { type: 'string', default: env.BENCH_SECONDS ?? '10' },
-      'warmup-seconds': { type: 'string', default: env.BENCH_WARMUP_SECONDS ?? '3' },
-      connections: { type: 'string', default: env.BENCH_CONNECTIONS ?? String(DEFAULT_CONNECTIONS) },
-      worker: { type: 'boolean', default: env.BENCH_WORKER === 'true' },
+      ...httpBenchArgs(),
       'no-reference': { type: 'boolean', default: env.BENCH_NO_REFERENCE === 'true' },
-      'api-node-args': { type: 'string', default: env.BENCH_API_NODE_ARGS ?? '' },
       'reference-node-args': { type: 'string', default: env.BENCH_REFERENCE_NODE_ARGS ?? '' },
     },
   });
-  const positive = (name: keyof typeof values) => {
-    const value = Number(values[name]);
-    if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number`);
-    return value;
-  };
+  // Keys in the order the result files have always listed them.
+  const { apiNodeArgs, ...common } = httpBenchOptions(values);
   return {
-    seconds: positive('seconds'),
-    warmupSeconds: positive('warmup-seconds'),
-    connections: positive('connections'),
-    worker: Boolean(values.worker),
+    ...common,
     reference: !values['no-reference'],
-    apiNodeArgs: String(values['api-node-args']).split(' ').filter(Boolean),
-    referenceNodeArgs: String(values['reference-node-args']).split(' ').filter(Boolean),
+    apiNodeArgs,
+    referenceNodeArgs: nodeArgs(values['reference-node-args']),
   };
 }
 type Options = ReturnType<typeof options>;
@@ -81,58 +65,21 @@ interface Measured {
   api?: { peakRssMb: number; rssMb: number };
 }
 
-async function measureSwitchboard(o: Options, world: BenchWorld, cores: number): Promise<Measured> {
-  const sim = await startSimulator();
-  let api: (Proc & { url: string }) | undefined;
-  let worker: Proc | undefined;
-  try {
-    const port = await freePort();
-    const env = {
-      APP_ROLE: 'api',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      ULTRAVOX_API_BASE_URL: sim.url,
-      LOG_LEVEL: 'warn',
-    };
-    api = await startSwitchboard(world, env, o.apiNodeArgs);
-    const agency = await setUpAgency(world, api.url, sim.url);
-    if (o.worker) worker = await startSwitchboard(world, { ...env, APP_ROLE: 'worker' });
-    else await sim.stop();
-    const apiPid = api.pid;
-    const workerPid = worker?.pid;
-    const cpu = new CpuMeter({
-      api: () => [apiPid],
-      ...(workerPid ? { worker: () => [workerPid] } : {}),
-      load: () => [process.pid],
-      postgres: () => postgresPidsFor(world.databaseName),
-      redis: () => pidsNamed('redis-server'),
-    });
+function measureSwitchboard(o: Options, world: BenchWorld, cores: number): Promise<Measured> {
+  return withSwitchboard(o, world, { simulator: 'setup' }, async ({ api, agency, cpu }) => {
     const runTag = randomBytes(4).toString('hex');
-    const load = {
-      origin: api.url,
-      connections: o.connections,
-      build: ingestRequest(agency.ingestPath, agency.signingSecret, runTag, randomUUID()),
-      okStatus: 204,
-    };
-    const warmup = await measurePhase(
-      'warmup',
-      { cpu, cores },
-      {
-        ...load,
-        durationMs: o.warmupSeconds * 1000,
-        firstSeq: 0,
-      },
-    );
-    const measured = await measurePhase(
-      'switchboard',
+    const { warmup, measured } = await warmUpThenMeasure(
+      o,
+      { warmup: 'warmup', measured: 'switchboard' },
       { cpu, cores, databaseName: world.databaseName },
       {
-        ...load,
-        durationMs: o.seconds * 1000,
-        firstSeq: warmup.nextSeq,
+        origin: api.url,
+        connections: o.connections,
+        build: ingestRequest(agency.ingestPath, agency.signingSecret, runTag, randomUUID()),
+        okStatus: 204,
       },
     );
-    const memory = memoryOf(apiPid);
+    const memory = memoryOf(api.pid);
     const rows = await countRows(
       world,
       `SELECT count(*) FROM call_events WHERE agency_id = $1 AND source = 'ultravox'`,
@@ -148,11 +95,7 @@ async function measureSwitchboard(o: Options, world: BenchWorld, cores: number):
       },
       api: memory ? { peakRssMb: Math.round(memory.hwmMb), rssMb: Math.round(memory.rssMb) } : undefined,
     };
-  } finally {
-    await worker?.stop();
-    await api?.stop();
-    await sim.stop();
-  }
+  });
 }
 
 async function measureReference(o: Options, world: BenchWorld, cores: number): Promise<Measured> {
@@ -176,33 +119,20 @@ async function measureReference(o: Options, world: BenchWorld, cores: number): P
     });
     const runTag = randomBytes(4).toString('hex');
     const secret = randomBytes(24).toString('base64url');
-    const load = {
-      origin: `http://127.0.0.1:${port}`,
-      connections: o.connections,
-      build: ingestRequest(
-        `/ingest/${agencyId}/${randomBytes(16).toString('hex')}`,
-        secret,
-        runTag,
-        randomUUID(),
-      ),
-      okStatus: 204,
-    };
-    const warmup = await measurePhase(
-      'ref-warmup',
-      { cpu, cores },
-      {
-        ...load,
-        durationMs: o.warmupSeconds * 1000,
-        firstSeq: 0,
-      },
-    );
-    const measured = await measurePhase(
-      'reference',
+    const { warmup, measured } = await warmUpThenMeasure(
+      o,
+      { warmup: 'ref-warmup', measured: 'reference' },
       { cpu, cores, databaseName: world.databaseName },
       {
-        ...load,
-        durationMs: o.seconds * 1000,
-        firstSeq: warmup.nextSeq,
+        origin: `http://127.0.0.1:${port}`,
+        connections: o.connections,
+        build: ingestRequest(
+          `/ingest/${agencyId}/${randomBytes(16).toString('hex')}`,
+          secret,
+          runTag,
+          randomUUID(),
+        ),
+        okStatus: 204,
       },
     );
     const rows = await countRows(world, `SELECT count(*) FROM ${REFERENCE_TABLE}`);
@@ -264,45 +194,23 @@ function print(r: Report): void {
   console.log(lines.filter((line, i) => line !== '' || lines[i - 1] !== '').join('\n'));
 }
 
-async function main(): Promise<void> {
-  const o = options();
-  const machine = await host();
-  if (machine.busyBeforeStart > 0.1) {
-    console.warn(
-      `warning: ${Math.round(machine.busyBeforeStart * 100)}% of the CPU was busy before the benchmark started`,
-    );
-  }
-  const world = await createWorld();
-  try {
-    await prepareDatabase(world.databaseUrl, true);
-    const switchboard = await measureSwitchboard(o, world, machine.cpus);
-    const reference = o.reference ? await measureReference(o, world, machine.cpus) : undefined;
-    const report: Report = {
-      benchmark: 'ultravox-ingest',
-      at: new Date().toISOString(),
-      machine,
-      options: o,
-      switchboard,
-      reference,
-      ratio: reference
-        ? Math.round((switchboard.measured.perSec / reference.measured.perSec) * 100) / 100
-        : null,
-      targets: [],
-    };
-    report.targets = targetsOf(report);
-    print(report);
-    console.log(`\nresult: ${writeResult('ingest', report.at, report)}`);
-    // Performance targets are reported; wrong answers or lost events fail the command.
-    const correctness = report.targets.filter(
-      (t) => t.name === 'errors' || t.name === 'events not persisted',
-    );
-    if (correctness.some((t) => t.met === false)) process.exitCode = 1;
-  } finally {
-    await destroyWorld(world);
-  }
+async function run(o: Options, world: BenchWorld, machine: Host): Promise<Report> {
+  const switchboard = await measureSwitchboard(o, world, machine.cpus);
+  const reference = o.reference ? await measureReference(o, world, machine.cpus) : undefined;
+  const report: Report = {
+    benchmark: 'ultravox-ingest',
+    at: new Date().toISOString(),
+    machine,
+    options: o,
+    switchboard,
+    reference,
+    ratio: reference
+      ? Math.round((switchboard.measured.perSec / reference.measured.perSec) * 100) / 100
+      : null,
+    targets: [],
+  };
+  report.targets = targetsOf(report);
+  return report;
 }
 
-main().catch((err: Error) => {
-  console.error(`bench:ingest failed: ${err.stack ?? err.message}`);
-  process.exit(1);
-});
+runHttpBench({ name: 'ingest', options, run, print, correctness: ['errors', 'events not persisted'] });

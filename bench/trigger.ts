@@ -11,14 +11,18 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { QUEUES } from '../src/common/queues';
-import { prepareDatabase } from '../src/database/migrate';
 import { triggerRequest } from './calls/trigger-requests';
-import { setUpAgency } from './common/agency';
+import {
+  httpBenchArgs,
+  httpBenchOptions,
+  runHttpBench,
+  SwitchboardSetup,
+  warmUpThenMeasure,
+  withSwitchboard,
+} from './common/http-bench';
 import { measurePhase, PhaseResult } from './common/phase';
-import { AppProcess, freePort, Proc, startSimulator, startSwitchboard } from './common/processes';
 import {
   Host,
-  host,
   machineLine,
   phaseHeader,
   phaseRows,
@@ -26,40 +30,22 @@ import {
   Target,
   noiseLines,
   targetLines,
-  writeResult,
 } from './common/report';
 import { countRows, jobCount } from './common/state';
-import { BenchWorld, createWorld, destroyWorld } from './common/world';
-import { CpuMeter, memoryOf, pidsNamed, postgresPidsFor, RssSampler } from './common/metrics';
-
-/** Best throughput without hurting p99 on the 2-core reference machine (docs/benchmarks.md). */
-const DEFAULT_CONNECTIONS = 32;
+import { BenchWorld } from './common/world';
+import { memoryOf, RssSampler } from './common/metrics';
 
 function options() {
   const env = process.env;
   const { values } = parseArgs({
     options: {
-      seconds: { type: 'string', default: env.BENCH_SECONDS ?? '10' },
-      'warmup-seconds': { type: 'string', default: env.BENCH_WARMUP_SECONDS ?? '3' },
-      connections: { type: 'string', default: env.BENCH_CONNECTIONS ?? String(DEFAULT_CONNECTIONS) },
-      worker: { type: 'boolean', default: env.BENCH_WORKER === 'true' },
+      ...httpBenchArgs(),
       'no-idempotency': { type: 'boolean', default: env.BENCH_NO_IDEMPOTENCY === 'true' },
-      'api-node-args': { type: 'string', default: env.BENCH_API_NODE_ARGS ?? '' },
     },
   });
-  const whole = (name: keyof typeof values) => {
-    const value = Number(values[name]);
-    if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number`);
-    return value;
-  };
-  return {
-    seconds: whole('seconds'),
-    warmupSeconds: whole('warmup-seconds'),
-    connections: whole('connections'),
-    worker: Boolean(values.worker),
-    idempotency: !values['no-idempotency'],
-    apiNodeArgs: String(values['api-node-args']).split(' ').filter(Boolean),
-  };
+  // Keys in the order the result files have always listed them.
+  const { apiNodeArgs, ...common } = httpBenchOptions(values);
+  return { ...common, idempotency: !values['no-idempotency'], apiNodeArgs };
 }
 type Options = ReturnType<typeof options>;
 
@@ -113,60 +99,32 @@ function print(r: Report): void {
   console.log(lines.filter((line, i) => line !== '' || lines[i - 1] !== '').join('\n'));
 }
 
-async function run(o: Options, world: BenchWorld, machine: Host): Promise<Report> {
-  const sim = await startSimulator();
-  let api: AppProcess | undefined;
-  let worker: Proc | undefined;
-  try {
-    const env = {
-      APP_ROLE: 'api',
-      PORT: String(await freePort()),
-      HOST: '127.0.0.1',
-      ULTRAVOX_API_BASE_URL: sim.url,
-      API_RATE_LIMIT_PER_MINUTE: '0',
-      LOG_LEVEL: 'warn',
-    };
-    api = await startSwitchboard(world, env, o.apiNodeArgs);
-    const agency = await setUpAgency(world, api.url, sim.url);
-    if (o.worker) worker = await startSwitchboard(world, { ...env, APP_ROLE: 'worker' });
-    const apiPid = api.pid;
-    const workerPid = worker?.pid;
-    const rss = new RssSampler(apiPid);
-    const cpu = new CpuMeter({
-      api: () => [apiPid],
-      ...(workerPid ? { worker: () => [workerPid] } : {}),
-      load: () => [process.pid],
-      simulator: () => [sim.pid],
-      postgres: () => postgresPidsFor(world.databaseName),
-      redis: () => pidsNamed('redis-server'),
-    });
+function run(o: Options, world: BenchWorld, machine: Host): Promise<Report> {
+  const setup: SwitchboardSetup = { env: { API_RATE_LIMIT_PER_MINUTE: '0' }, simulator: 'metered' };
+  return withSwitchboard(o, world, setup, async ({ api, agency, cpu }) => {
+    const rss = new RssSampler(api.pid);
     const runTag = randomBytes(4).toString('hex');
-    const origin = api.url;
     const load = (idempotency: boolean) => ({
-      origin,
+      origin: api.url,
       connections: o.connections,
       build: triggerRequest(agency.apiKey, runTag, idempotency),
       okStatus: 200,
     });
-    const context = (databaseName?: string) => ({ cpu, cores: machine.cpus, databaseName });
-    const warmup = await measurePhase('warmup', context(), {
-      ...load(false),
-      durationMs: o.warmupSeconds * 1000,
-      firstSeq: 0,
-    });
-    const trigger = await measurePhase('trigger', context(world.databaseName), {
-      ...load(false),
-      durationMs: o.seconds * 1000,
-      firstSeq: warmup.nextSeq,
-    });
+    const context = { cpu, cores: machine.cpus, databaseName: world.databaseName };
+    const { warmup, measured: trigger } = await warmUpThenMeasure(
+      o,
+      { warmup: 'warmup', measured: 'trigger' },
+      context,
+      load(false),
+    );
     const idempotent = o.idempotency
-      ? await measurePhase('idempotent', context(world.databaseName), {
+      ? await measurePhase('idempotent', context, {
           ...load(true),
           durationMs: o.seconds * 1000,
           firstSeq: trigger.nextSeq,
         })
       : undefined;
-    const memory = memoryOf(apiPid);
+    const memory = memoryOf(api.pid);
     const accepted = warmup.ok + trigger.ok + (idempotent?.ok ?? 0);
     const calls = await countRows(world, 'SELECT count(*) FROM calls WHERE agency_id = $1', [
       agency.agencyId,
@@ -194,38 +152,13 @@ async function run(o: Options, world: BenchWorld, machine: Host): Promise<Report
     };
     report.targets = targetsOf(report);
     return report;
-  } finally {
-    await worker?.stop();
-    await api?.stop();
-    await sim.stop();
-  }
+  });
 }
 
-async function main(): Promise<void> {
-  const o = options();
-  const machine = await host();
-  if (machine.busyBeforeStart > 0.1) {
-    console.warn(
-      `warning: ${Math.round(machine.busyBeforeStart * 100)}% of the CPU was busy before the benchmark started`,
-    );
-  }
-  const world = await createWorld();
-  try {
-    await prepareDatabase(world.databaseUrl, true);
-    const report = await run(o, world, machine);
-    print(report);
-    console.log(`\nresult: ${writeResult('trigger', report.at, report)}`);
-    // Performance targets are reported; wrong answers or lost calls fail the command.
-    const correctness = report.targets.filter(
-      (t) => t.name === 'errors' || t.name === 'accepted calls not stored',
-    );
-    if (correctness.some((t) => t.met === false)) process.exitCode = 1;
-  } finally {
-    await destroyWorld(world);
-  }
-}
-
-main().catch((err: Error) => {
-  console.error(`bench:trigger failed: ${err.stack ?? err.message}`);
-  process.exit(1);
+runHttpBench({
+  name: 'trigger',
+  options,
+  run,
+  print,
+  correctness: ['errors', 'accepted calls not stored'],
 });
