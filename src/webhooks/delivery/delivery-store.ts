@@ -43,14 +43,17 @@ export interface AttemptRecord {
 
 // The claim reserves the attempt number (a manual retry racing a scheduled attempt records under a
 // different number) and loads the target in the same statement. Only pending deliveries of active
-// endpoints are claimed, unless by hand; never a succeeded one.
+// endpoints are claimed, unless by hand; never a succeeded one. The by-hand flag travels with each id:
+// written as \`d.id = ANY(<manual ids>) OR d.status = 'pending'\`, an empty list of manual ids let the
+// planner turn the condition into \`status = 'pending'\` and scan the whole partial due index
+// (webhook_deliveries_due_idx, every pending delivery and, until vacuumed, every finished one) per claim.
 const CLAIM = prepared(
   'webhook_delivery_claim',
   `WITH claimed AS (
      UPDATE webhook_deliveries d SET attempt_count = d.attempt_count + 1, updated_at = now()
-       FROM webhook_endpoints e, webhook_events ev
-      WHERE d.id = ANY($1::uuid[]) AND e.id = d.endpoint_id AND ev.id = d.event_id
-        AND d.status <> 'succeeded' AND (d.id = ANY($2::uuid[]) OR (d.status = 'pending' AND e.active))
+       FROM unnest($1::uuid[], $2::bool[]) AS r(id, manual), webhook_endpoints e, webhook_events ev
+      WHERE d.id = r.id AND e.id = d.endpoint_id AND ev.id = d.event_id
+        AND d.status <> 'succeeded' AND (r.manual OR (d.status = 'pending' AND e.active))
      RETURNING d.id, d.agency_id, d.status, d.attempt_count AS attempt, d.event_id, ev.payload,
                e.id AS endpoint_id, e.kind, e.url, e.secret_encrypted, e.previous_secret_encrypted,
                e.previous_secret_expires_at)
@@ -120,7 +123,7 @@ export class DeliveryStore {
   private async claimMany(requests: readonly ClaimRequest[]): Promise<(ClaimedDelivery | null)[]> {
     const rows = await runPrepared<ClaimedDelivery>(this.dataSource, CLAIM, [
       requests.map((r) => r.deliveryId),
-      requests.filter((r) => r.manual).map((r) => r.deliveryId),
+      requests.map((r) => r.manual),
     ]);
     const byId = new Map(rows.map((row) => [row.id, row]));
     return requests.map((r) => byId.get(r.deliveryId) ?? null);
