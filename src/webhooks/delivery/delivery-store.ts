@@ -47,12 +47,14 @@ export interface AttemptRecord {
 // written as \`d.id = ANY(<manual ids>) OR d.status = 'pending'\`, an empty list of manual ids let the
 // planner turn the condition into \`status = 'pending'\` and scan the whole partial due index
 // (webhook_deliveries_due_idx, every pending delivery and, until vacuumed, every finished one) per claim.
+// `d.id = ANY($1)` besides the join keeps the primary-key path in a generic plan made while the table
+// was small (a hash join over a sequential scan otherwise).
 const CLAIM = prepared(
   'webhook_delivery_claim',
   `WITH claimed AS (
      UPDATE webhook_deliveries d SET attempt_count = d.attempt_count + 1, updated_at = now()
        FROM unnest($1::uuid[], $2::bool[]) AS r(id, manual), webhook_endpoints e, webhook_events ev
-      WHERE d.id = r.id AND e.id = d.endpoint_id AND ev.id = d.event_id
+      WHERE d.id = ANY($1::uuid[]) AND d.id = r.id AND e.id = d.endpoint_id AND ev.id = d.event_id
         AND d.status <> 'succeeded' AND (r.manual OR (d.status = 'pending' AND e.active))
      RETURNING d.id, d.agency_id, d.status, d.attempt_count AS attempt, d.event_id, ev.payload,
                e.id AS endpoint_id, e.kind, e.url, e.secret_encrypted, e.previous_secret_encrypted,
