@@ -14,7 +14,7 @@ import { Client } from 'pg';
 import { prepareDatabase } from '../src/database/migrate';
 import { emitClosedLoop, emitOpenLoop, Emitter } from './delivery/emitter';
 import { forkProgram, messageFrom, Proc, startSwitchboard } from './common/processes';
-import { analyzeWorld, BenchWorld, createWorld, destroyWorld, serviceVersions } from './common/world';
+import { BenchWorld, createWorld, destroyWorld, serviceVersions } from './common/world';
 import {
   busyShare,
   CpuMeter,
@@ -135,7 +135,6 @@ async function measureSwitchboard(o: Options, world: BenchWorld, emitter: Emitte
         emitClosedLoop(emit, 'warmup', o.warmup, o.emitParallel),
       );
     }
-    await analyzeWorld(world);
     const throughput = await runPhase(setup, 'throughput', o.events, () =>
       emitClosedLoop(emit, 'throughput', o.events, o.emitParallel),
     );

@@ -48,22 +48,6 @@ export async function destroyWorld(world: BenchWorld): Promise<void> {
   await clearRedisPrefix(world.redisPrefix);
 }
 
-/**
- * What autovacuum's ANALYZE would have done by now on a default Postgres: statistics for the world's
- * tables, so that the plans cached on pooled connections are made again from them. This machine runs
- * Postgres with autovacuum off; without it a generic plan fixed while a table was nearly empty (a
- * sequential scan of a page or two) would be kept however large the table grows.
- */
-export async function analyzeWorld(world: BenchWorld): Promise<void> {
-  const db = new Client({ connectionString: world.databaseUrl });
-  await db.connect();
-  try {
-    await db.query('ANALYZE');
-  } finally {
-    await db.end();
-  }
-}
-
 export async function withAdmin<T>(work: (admin: Client) => Promise<T>): Promise<T> {
   const admin = new Client({ connectionString: ADMIN_DATABASE_URL });
   await admin.connect();
