@@ -25,6 +25,7 @@ import { runImport } from './campaign/import-phase';
 import { CampaignOptions, CampaignReport, CORRECTNESS, print, targetsOf } from './campaign/report';
 import { PHONE_STYLES, PhoneStyle } from './campaign/csv';
 import { answeredCallMs, startCampaignSimulator } from './campaign/simulator';
+import { nodeArgs } from './common/options';
 
 function options(): CampaignOptions {
   const env = process.env;
@@ -65,8 +66,8 @@ function options(): CampaignOptions {
     stallSeconds: number('stall-seconds', 1),
     import: !values['no-import'],
     dispatch: !values['no-dispatch'],
-    apiNodeArgs: String(values['api-node-args']).split(' ').filter(Boolean),
-    workerNodeArgs: String(values['worker-node-args']).split(' ').filter(Boolean),
+    apiNodeArgs: nodeArgs(values['api-node-args']),
+    workerNodeArgs: nodeArgs(values['worker-node-args']),
   };
 }
 

@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { prepareDatabase } from '../src/database/migrate';
 import { emitClosedLoop, emitOpenLoop, Emitter } from './delivery/emitter';
+import { nodeArgs, wholeNumber } from './common/options';
 import { forkProgram, messageFrom, Proc, startSwitchboard } from './common/processes';
 import { BenchWorld, createWorld, destroyWorld, serviceVersions } from './common/world';
 import {
@@ -52,11 +53,7 @@ function options() {
       'timeout-seconds': { type: 'string', default: env.BENCH_TIMEOUT_SECONDS ?? '600' },
     },
   });
-  const int = (name: keyof typeof values) => {
-    const value = Number(values[name]);
-    if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number`);
-    return value;
-  };
+  const int = (name: keyof typeof values) => wholeNumber(name, values[name]);
   return {
     events: int('events'),
     warmup: int('warmup'),
@@ -64,7 +61,7 @@ function options() {
     rate: int('rate'),
     latencySeconds: int('latency-seconds'),
     concurrency: int('concurrency'),
-    workerNodeArgs: String(values['worker-node-args']).split(' ').filter(Boolean),
+    workerNodeArgs: nodeArgs(values['worker-node-args']),
     /** Extra KEY=VALUE pairs for the worker's environment (experiments, e.g. PGOPTIONS). */
     workerEnv: Object.fromEntries(
       (values['worker-env'] as string[]).map((pair) => [

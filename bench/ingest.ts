@@ -16,11 +16,11 @@ import { ingestRequest } from './calls/ultravox-events';
 import {
   httpBenchArgs,
   httpBenchOptions,
-  nodeArgs,
   runHttpBench,
   warmUpThenMeasure,
   withSwitchboard,
 } from './common/http-bench';
+import { nodeArgs } from './common/options';
 import { PhaseResult } from './common/phase';
 import { forkProgram, messageFrom } from './common/processes';
 import {

@@ -11,6 +11,7 @@ import type { LoadOptions } from './load';
 import { type AppProcess, freePort, type Proc, startSimulator, startSwitchboard } from './processes';
 import { type Host, host, type Target, writeResult } from './report';
 import { type BenchWorld, createWorld, destroyWorld } from './world';
+import { nodeArgs, wholeNumber } from './options';
 
 /** Best throughput without hurting p99 on the 2-core reference machine (docs/benchmarks.md). */
 const DEFAULT_CONNECTIONS = 32;
@@ -35,16 +36,9 @@ interface HttpBenchValues {
   'api-node-args'?: string;
 }
 
-/** `--*-node-args` values: one string of node flags, split on spaces. */
-export const nodeArgs = (value: string | undefined) => String(value).split(' ').filter(Boolean);
-
 /** The parsed values of `httpBenchArgs()`, checked. */
 export function httpBenchOptions(values: HttpBenchValues) {
-  const whole = (name: 'seconds' | 'warmup-seconds' | 'connections') => {
-    const value = Number(values[name]);
-    if (!Number.isInteger(value) || value < 0) throw new Error(`--${name} must be a whole number`);
-    return value;
-  };
+  const whole = (name: 'seconds' | 'warmup-seconds' | 'connections') => wholeNumber(name, values[name]);
   return {
     seconds: whole('seconds'),
     warmupSeconds: whole('warmup-seconds'),
