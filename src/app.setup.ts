@@ -61,7 +61,7 @@ export function configureApp(app: NestFastifyApplication): void {
     });
   }
 
-  registerRequestLogging(fastify, config);
+  registerRequestLogging(fastify);
 
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApiConfig()), {
     jsonDocumentUrl: 'docs-json',

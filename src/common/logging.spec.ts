@@ -21,7 +21,7 @@ async function appLogging(logLevel: string) {
   // As nestjs-pino's LoggerModule does when Nest initialises it.
   Object.assign(PinoLogger, { root: pinoHttp(loggerParams(config).pinoHttp as Options, sink).logger });
   const app: FastifyInstance = fastify({ genReqId: (req) => String(req.headers['x-request-id']) });
-  registerRequestLogging(app, config);
+  registerRequestLogging(app);
   const handler = async (request: FastifyRequest) => {
     if (request.headers['x-log'])
       storage.getStore()?.logger.warn({ key: { api_key: 'sb_x' } }, 'while handling');
@@ -53,10 +53,13 @@ describe('request logging', () => {
     },
   );
 
-  it('the ingest route makes no per-request logger when nothing is logged', async () => {
+  it.each([
+    ['POST', '/functions/v1/webhook-ingest/a1/s3cret'],
+    ['GET', '/api/v1/calls'],
+  ])('%s %s makes no per-request logger when nothing is logged', async (method, url) => {
     const { app, lines } = await appLogging('error');
     const child = jest.spyOn(PinoLogger.root, 'child');
-    await app.inject({ method: 'POST', url: '/functions/v1/webhook-ingest/a1/s3cret' });
+    await app.inject({ method: method as 'GET', url });
     expect(child).not.toHaveBeenCalled();
     expect(lines).toEqual([]);
   });

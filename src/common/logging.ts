@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { Params, PinoLogger } from 'nestjs-pino';
 import { Store, storage } from 'nestjs-pino/storage';
 import type { Logger } from 'pino';
-import { HttpLogger, Options as HttpLoggerOptions, pinoHttp } from 'pino-http';
+import type { Options as HttpLoggerOptions } from 'pino-http';
 import type { AppConfig } from '../config/app-config';
 
 /** Never logged, wherever they appear (CONTRACT §4, STYLE "Code"). */
@@ -21,13 +21,6 @@ export const REDACTED_PATHS = [
   '*.token',
   'err.config',
 ];
-
-/**
- * Routes on the hot path (Ultravox ingest, CONTRACT §5.2): pino-http's logger per request (a child
- * logger with the request serialized and redacted, even when nothing is logged) was ≈ 6 % of their CPU.
- * They get the same log lines, with the request's logger made on first use.
- */
-const LEAN_POST_ROUTES = ['/functions/v1/webhook-ingest/:agencyId/:webhookSecret'];
 
 const levelFor = (statusCode: number, err?: unknown) => (err || statusCode >= 500 ? 'error' : 'info');
 
@@ -78,27 +71,21 @@ class LazyRequestStore implements Store {
 }
 
 /**
- * What nestjs-pino's middleware did, as a Fastify hook: pino-http logs each request when it ends, and
- * logs written while handling it (Nest's Logger) carry it. LEAN_POST_ROUTES get the same lines through
- * a logger made on first use. Register after the hooks that may answer before the request is logged.
+ * What nestjs-pino's middleware did, as a Fastify hook: each request is logged when it ends, and logs
+ * written while handling it (Nest's Logger) carry it. The request's logger is made on first use:
+ * pino-http's logger per request (a child with the request serialized and redacted, even when nothing
+ * is logged) was ≈ 6 % of the CPU of the hot routes (docs/benchmarks.md, "Ultravox webhook ingest").
+ * Register after the hooks that may answer before the request is logged.
  */
-export function registerRequestLogging(fastify: FastifyInstance, config: AppConfig): void {
-  // Made on the first request: PinoLogger.root exists once Nest has initialised the LoggerModule.
-  let httpLogger: HttpLogger | undefined;
-  const leanStores = new WeakMap<FastifyRequest, LazyRequestStore>();
-  fastify.addHook('onRequest', (request, reply, done) => {
-    if (request.method === 'POST' && LEAN_POST_ROUTES.includes(request.routeOptions.url ?? '')) {
-      const store = new LazyRequestStore(request);
-      leanStores.set(request, store);
-      return storage.run(store, done);
-    }
-    httpLogger ??= pinoHttp({ ...httpLoggerOptions(config), logger: PinoLogger.root });
-    const raw = Object.assign(request.raw, { id: request.id });
-    httpLogger(raw, reply.raw);
-    storage.run(new Store(raw.log), done);
+export function registerRequestLogging(fastify: FastifyInstance): void {
+  const stores = new WeakMap<FastifyRequest, LazyRequestStore>();
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    const store = new LazyRequestStore(request);
+    stores.set(request, store);
+    storage.run(store, done);
   });
   fastify.addHook('onResponse', (request, reply, done) => {
-    const store = leanStores.get(request);
+    const store = stores.get(request);
     const level = levelFor(reply.statusCode);
     if (store && PinoLogger.root.isLevelEnabled(level)) {
       store.logger[level](
