@@ -50,6 +50,7 @@ function options() {
       'worker-env': { type: 'string', multiple: true, default: [] },
       'no-reference': { type: 'boolean', default: env.BENCH_NO_REFERENCE === 'true' },
       drain: { type: 'boolean', default: env.BENCH_DRAIN === 'true' },
+      'in-transaction': { type: 'boolean', default: env.BENCH_IN_TRANSACTION === 'true' },
       'timeout-seconds': { type: 'string', default: env.BENCH_TIMEOUT_SECONDS ?? '600' },
     },
   });
@@ -71,6 +72,8 @@ function options() {
     ),
     reference: !values['no-reference'],
     drain: Boolean(values.drain),
+    /** Each event inside a caller's transaction (`WebhookOutbox.transaction`) instead of on its own. */
+    inTransaction: Boolean(values['in-transaction']),
     timeoutMs: int('timeout-seconds') * 1000,
   };
 }
@@ -126,7 +129,7 @@ async function measureSwitchboard(o: Options, world: BenchWorld, emitter: Emitte
       }),
     };
     const rss = new RssSampler(pid);
-    const emit = emitter.emitThroughOutbox;
+    const emit = o.inTransaction ? emitter.emitInTransaction : emitter.emitThroughOutbox;
     if (o.warmup > 0) {
       await runPhase(setup, 'warmup', o.warmup, () =>
         emitClosedLoop(emit, 'warmup', o.warmup, o.emitParallel),

@@ -128,6 +128,42 @@ describe('webhook delivery (CONTRACT §6)', () => {
     expect(receiver.received).toHaveLength(1);
   });
 
+  it('delivers events emitted on their own in the same turn to exactly their endpoints; one that cannot be stored fails alone', async () => {
+    const completed = await endpoint(receiver.url + '/completed', ['call.completed']);
+    const started = await endpoint(receiver.url + '/started', ['call.started']);
+    const outbox = t.app.get(WebhookOutbox);
+    // Emitted in one turn of the event loop: written by one statement, split when it fails.
+    const results = await Promise.allSettled([
+      outbox.emit(agency.agencyId, 'call.completed', { call_id: 'a' }),
+      outbox.emit(agency.agencyId, 'call.started', { call_id: 'b' }),
+      outbox.emit('00000000-0000-4000-8000-000000000000', 'call.completed', { call_id: 'gone' }),
+      outbox.emit(agency.agencyId, 'call.completed', { call_id: 'c' }),
+      outbox.emit(agency.agencyId, 'webhook.test', { webhook_id: started.webhookId }, started.webhookId),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    for (const r of results) if (r.status === 'fulfilled') expect(r.value.deliveryIds).toHaveLength(1);
+    const got = await waitFor(() => receiver.received.length >= 4 && receiver.received);
+    const seen = got.map((r) => `${r.path} ${JSON.parse(r.body).event} ${JSON.parse(r.body).call_id ?? '-'}`);
+    expect(seen.sort()).toEqual([
+      '/completed call.completed a',
+      '/completed call.completed c',
+      '/started call.started b',
+      '/started webhook.test -',
+    ]);
+    for (const r of got) {
+      const secret = r.path === '/completed' ? completed.secret : started.secret;
+      expect(new Webhook(secret).verify(r.body, headersOf(r))).toBeTruthy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receiver.received).toHaveLength(4);
+  });
+
   it('retries a failing receiver exactly 1 + len(WEBHOOK_RETRY_DELAYS) times at the configured spacing, then fails', async () => {
     receiver.answer = () => ({ status: 500, body: 'boom' });
     const { webhookId, secret } = await endpoint();

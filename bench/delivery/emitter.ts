@@ -133,6 +133,10 @@ export async function emitOpenLoop(emit: EmitOne, phase: string, count: number, 
   return run;
 }
 
+function expectOneDelivery(deliveryIds: string[]): void {
+  if (deliveryIds.length !== 1) throw new Error(`expected 1 delivery, got ${deliveryIds.length}`);
+}
+
 export class Emitter {
   private agencyId = '';
 
@@ -168,14 +172,22 @@ export class Emitter {
     return endpoint.secret;
   }
 
-  /** One event through the real outbox: its own transaction, enqueued after commit. */
+  /** One event through the real outbox, emitted on its own (`WebhookOutbox.emit`), queued after commit. */
   readonly emitThroughOutbox: EmitOne = async (phase, seq) => {
     const sentAtNs = process.hrtime.bigint();
     const event = await this.app
       .get(WebhookOutbox)
+      .emit(this.agencyId, EVENT, eventFields(phase, seq, sentAtNs));
+    expectOneDelivery(event.deliveryIds);
+  };
+
+  /** The same inside a caller's transaction (`--in-transaction`), as the call lifecycle emits. */
+  readonly emitInTransaction: EmitOne = async (phase, seq) => {
+    const sentAtNs = process.hrtime.bigint();
+    const event = await this.app
+      .get(WebhookOutbox)
       .transaction((_em, emit) => emit(this.agencyId, EVENT, eventFields(phase, seq, sentAtNs)));
-    if (event.deliveryIds.length !== 1)
-      throw new Error(`expected 1 delivery, got ${event.deliveryIds.length}`);
+    expectOneDelivery(event.deliveryIds);
   };
 
   /** One job on the reference queue, with the options the outbox gives its jobs. */

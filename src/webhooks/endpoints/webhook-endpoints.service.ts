@@ -100,8 +100,11 @@ export class WebhookEndpointsService {
   async sendTest(agencyId: string, id: string): Promise<{ deliveryId: string; eventId: string }> {
     const endpoint = await this.find(agencyId, id);
     const message = 'Test event from Switchboard: your endpoint is reachable and verifies our signatures.';
-    const event = await this.outbox.transaction((_em, emit) =>
-      emit(agencyId, TEST_EVENT, { webhook_id: endpoint.id, message }, endpoint.id),
+    const event = await this.outbox.emit(
+      agencyId,
+      TEST_EVENT,
+      { webhook_id: endpoint.id, message },
+      endpoint.id,
     );
     return { deliveryId: event.deliveryIds[0], eventId: event.eventId };
   }
