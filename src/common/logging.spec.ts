@@ -2,6 +2,8 @@ import fastify, { FastifyInstance, FastifyRequest } from 'fastify';
 import { PinoLogger } from 'nestjs-pino';
 import { storage } from 'nestjs-pino/storage';
 import { Options, pinoHttp } from 'pino-http';
+import { get as httpGet } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { AppConfig } from '../config/app-config';
 import { loggerParams, registerRequestLogging } from './logging';
@@ -29,6 +31,7 @@ async function appLogging(logLevel: string) {
   };
   app.post(INGEST, handler);
   app.get('/api/v1/calls', handler);
+  app.get('/slow', () => new Promise((resolve) => setTimeout(() => resolve('late'), 300)));
   await app.ready();
   return { app, lines };
 }
@@ -62,5 +65,29 @@ describe('request logging', () => {
     await app.inject({ method: method as 'GET', url });
     expect(child).not.toHaveBeenCalled();
     expect(lines).toEqual([]);
+  });
+
+  it('logs a request the client abandons before the answer', async () => {
+    const { app, lines } = await appLogging('info');
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const { port } = app.server.address() as AddressInfo;
+      await new Promise<void>((resolve) => {
+        const req = httpGet({ host: '127.0.0.1', port, path: '/slow', headers: { 'x-request-id': 'r-2' } });
+        req.on('error', () => resolve());
+        setTimeout(() => req.destroy(), 50);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(lines).toEqual([
+        expect.objectContaining({
+          level: 40,
+          req: { id: 'r-2', method: 'GET', url: '/slow' },
+          responseTime: expect.any(Number),
+          msg: 'request aborted',
+        }),
+      ]);
+    } finally {
+      await app.close();
+    }
   });
 });

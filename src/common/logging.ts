@@ -56,6 +56,7 @@ export function loggerParams(config: AppConfig): Params {
 class LazyRequestStore implements Store {
   private made?: Logger;
   responseLogger?: Logger;
+  readonly startedAt = performance.now();
 
   constructor(private readonly request: FastifyRequest) {}
 
@@ -75,7 +76,8 @@ class LazyRequestStore implements Store {
  * written while handling it (Nest's Logger) carry it. The request's logger is made on first use:
  * pino-http's logger per request (a child with the request serialized and redacted, even when nothing
  * is logged) was ≈ 6 % of the CPU of the hot routes (docs/benchmarks.md, "Ultravox webhook ingest").
- * Register after the hooks that may answer before the request is logged.
+ * A request the client abandons is logged as 'request aborted'. Register after the hooks that may
+ * answer before the request is logged.
  */
 export function registerRequestLogging(fastify: FastifyInstance): void {
   const stores = new WeakMap<FastifyRequest, LazyRequestStore>();
@@ -92,6 +94,14 @@ export function registerRequestLogging(fastify: FastifyInstance): void {
         { res: reply.raw, responseTime: Math.round(reply.elapsedTime) },
         level === 'error' ? 'request errored' : 'request completed',
       );
+    }
+    done();
+  });
+  // The client went away before the answer (pino-http logged these too).
+  fastify.addHook('onRequestAbort', (request, done) => {
+    const store = stores.get(request);
+    if (store && PinoLogger.root.isLevelEnabled('warn')) {
+      store.logger.warn({ responseTime: Math.round(performance.now() - store.startedAt) }, 'request aborted');
     }
     done();
   });

@@ -100,9 +100,13 @@ export class WebhookOutbox {
     return batches.map(() => undefined);
   });
 
-  /** Events emitted on their own in one turn of the event loop are written by one statement. */
-  private readonly recordAlone = groupCommit((events: readonly NewEvent[]) =>
-    this.recordEvents(this.dataSource, events),
+  /**
+   * Events emitted on their own in one turn of the event loop are written by one statement, at most
+   * 100 of them (a call's payload carries its whole transcript).
+   */
+  private readonly recordAlone = groupCommit(
+    (events: readonly NewEvent[]) => this.recordEvents(this.dataSource, events),
+    100,
   );
 
   constructor(
