@@ -7,6 +7,8 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { randomSecret } from '../common/crypto/random-secret';
 import { SecretBox } from '../common/crypto/secret-box';
 import { ApiError } from '../common/errors/api-error';
+import { CacheInvalidation } from '../common/redis/cache-invalidation';
+import { AGENCY_SECRETS_CHANGED } from '../calls/ingest/ingest-secrets';
 import { UltravoxClient } from '../ultravox/ultravox.client';
 import { UltravoxError } from '../ultravox/ultravox.errors';
 import { SaveUltravoxIntegrationDto, UltravoxIntegrationDto } from './dto/save-ultravox-integration.dto';
@@ -25,6 +27,7 @@ export class UltravoxIntegrationService {
     @InjectRepository(Agency) private readonly agencies: Repository<Agency>,
     private readonly secretBox: SecretBox,
     private readonly ultravox: UltravoxClient,
+    private readonly invalidation: CacheInvalidation,
   ) {}
 
   /** CONTRACT §5.1. Everything that can fail remotely happens before anything is written. */
@@ -42,6 +45,7 @@ export class UltravoxIntegrationService {
     };
     if (dto.register_webhook) Object.assign(changes, await this.registerWebhook(agency, apiKey));
     await this.agencies.update(agencyId, changes);
+    if (dto.register_webhook) await this.secretsChanged(agencyId);
     return this.ingestUrl(agency);
   }
 
@@ -74,6 +78,7 @@ export class UltravoxIntegrationService {
       ultravoxWebhookId: null,
       ultravoxSigningSecretEncrypted: null,
     });
+    await this.secretsChanged(agencyId);
   }
 
   /** A new ingest URL secret; a webhook registered at Ultravox is pointed at the new URL first. */
@@ -88,7 +93,13 @@ export class UltravoxIntegrationService {
       Object.assign(changes, await this.registerWebhook(agency, this.decryptKey(agency)));
     }
     await this.agencies.update(agencyId, changes);
+    await this.secretsChanged(agencyId);
     return this.ingestUrl(agency);
+  }
+
+  /** Every API process drops the agency's cached ingest secrets (src/calls/ingest/ingest-secrets.ts). */
+  private secretsChanged(agencyId: string): Promise<void> {
+    return this.invalidation.publish(AGENCY_SECRETS_CHANGED, agencyId);
   }
 
   ingestUrl(agency: Agency): string {

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { SecretBox } from '../../common/crypto/secret-box';
-import { INGEST_SECRETS_TTL_MS, IngestSecretsCache, secretDigest } from './ingest-secrets';
+import type { CacheInvalidation } from '../../common/redis/cache-invalidation';
+import {
+  AGENCY_SECRETS_CHANGED,
+  INGEST_SECRETS_TTL_MS,
+  IngestSecretsCache,
+  secretDigest,
+} from './ingest-secrets';
 
 /** A database holding `agencies` (id → encrypted ingest secret), reads counted. */
 function fakeDatabase(agencies: Map<string, string>) {
@@ -26,6 +32,23 @@ function fakeDatabase(agencies: Map<string, string>) {
 
 const secretBox = { decrypt: (value: string) => `plain-${value}` } as unknown as SecretBox;
 
+/** What CacheInvalidation delivers to this process: `announce(topic, key)` stands for any process's publish. */
+function fakeInvalidation() {
+  const listeners: [string, (key: string) => void][] = [];
+  const invalidation = {
+    on: (topic: string, listener: (key: string) => void) => listeners.push([topic, listener]),
+  } as unknown as CacheInvalidation;
+  const announce = (topic: string, key: string) =>
+    listeners.filter(([t]) => t === topic).forEach(([, listener]) => listener(key));
+  return { invalidation, announce };
+}
+
+function newCache(dataSource: DataSource, invalidation = fakeInvalidation().invalidation) {
+  const cache = new IngestSecretsCache(dataSource, secretBox, invalidation);
+  cache.onModuleInit();
+  return cache;
+}
+
 describe('IngestSecretsCache', () => {
   const known = randomUUID();
   let db: ReturnType<typeof fakeDatabase>;
@@ -33,7 +56,7 @@ describe('IngestSecretsCache', () => {
 
   beforeEach(() => {
     db = fakeDatabase(new Map([[known, 'enc-1']]));
-    cache = new IngestSecretsCache(db.dataSource, secretBox);
+    cache = newCache(db.dataSource);
   });
   afterEach(() => jest.restoreAllMocks());
 
@@ -64,6 +87,17 @@ describe('IngestSecretsCache', () => {
     expect(db.reads).toHaveLength(2);
   });
 
+  it('reads an agency again as soon as a change of its secrets is announced', async () => {
+    const { invalidation, announce } = fakeInvalidation();
+    cache = newCache(db.dataSource, invalidation);
+    await cache.lookup(known);
+    announce('some-other-cache', known);
+    expect((await cache.lookup(known)).cached).toBe(true);
+    announce(AGENCY_SECRETS_CHANGED, known.toUpperCase());
+    expect((await cache.lookup(known)).cached).toBe(false);
+    expect(db.reads).toHaveLength(2);
+  });
+
   it('shares one read between concurrent lookups', async () => {
     const results = await Promise.all([cache.lookup(known), cache.lookup(known), cache.lookup(known)]);
     expect(results.map((r) => r.secrets?.agencyId)).toEqual([known, known, known]);
@@ -88,7 +122,7 @@ describe('IngestSecretsCache', () => {
   it('keeps at most 10,000 agencies, forgetting the longest-cached first', async () => {
     const ids = Array.from({ length: 10_001 }, () => randomUUID());
     db = fakeDatabase(new Map(ids.map((id) => [id, 'enc'])));
-    cache = new IngestSecretsCache(db.dataSource, secretBox);
+    cache = newCache(db.dataSource);
     for (const id of ids) await cache.lookup(id);
     expect((await cache.lookup(ids[10_000])).cached).toBe(true);
     expect((await cache.lookup(ids[1])).cached).toBe(true);

@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { isUUID } from 'class-validator';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { agencySecretContext } from '../../agencies/agencies.service';
 import { SecretBox } from '../../common/crypto/secret-box';
+import { CacheInvalidation } from '../../common/redis/cache-invalidation';
 import { prepared, runPrepared } from '../../database/prepared';
 
 /** What the ingest route checks a request against, decrypted. */
@@ -24,8 +25,13 @@ export interface SecretsLookup {
   cached: boolean;
 }
 
-/** Short: a secret changed in another API process is honoured everywhere within this time. */
+/**
+ * Short: a change is announced to every API process at once (`AGENCY_SECRETS_CHANGED`), and this bounds
+ * how long a process that missed the announcement (Redis unreachable) keeps the old secrets.
+ */
 export const INGEST_SECRETS_TTL_MS = 5_000;
+/** Published with the agency id whenever its ingest URL secret or Ultravox signing secret changes. */
+export const AGENCY_SECRETS_CHANGED = 'agency-ingest-secrets';
 /** Only existing agencies are kept, so this bounds memory even if agencies outnumber it. */
 const MAX_CACHED_AGENCIES = 10_000;
 
@@ -45,16 +51,22 @@ export const secretDigest = (secret: string): Buffer => createHash('sha256').upd
 /**
  * The agencies' ingest and Ultravox signing secrets, decrypted and kept for a few seconds: reading and
  * decrypting them was a third of each ingest request's round trips. Concurrent requests for an agency
- * not in the cache share one read.
+ * not in the cache share one read. An agency whose secrets change is dropped from every process's
+ * cache when the change is published.
  */
 @Injectable()
-export class IngestSecretsCache {
+export class IngestSecretsCache implements OnModuleInit {
   private readonly entries = new Map<string, { expiresAt: number; secrets: Promise<IngestSecrets | null> }>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly secretBox: SecretBox,
+    private readonly invalidation: CacheInvalidation,
   ) {}
+
+  onModuleInit(): void {
+    this.invalidation.on(AGENCY_SECRETS_CHANGED, (agencyId) => this.entries.delete(agencyId.toLowerCase()));
+  }
 
   /** From the cache when read less than the TTL ago; `fresh` reads the agency again whatever the cache holds. */
   async lookup(agencyId: string, fresh = false): Promise<SecretsLookup> {

@@ -1,10 +1,15 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { CacheInvalidation } from './cache-invalidation';
+import { REDIS } from './redis.token';
 
-export const REDIS = Symbol('REDIS');
+export { REDIS };
 
-/** One shared ioredis connection for the app's own keys (health, and later rate limits and locks). */
+/**
+ * One shared ioredis connection for the app's own keys (health, rate limits, locks), and the
+ * cross-process cache invalidation that rides on it.
+ */
 @Global()
 @Module({
   providers: [
@@ -18,8 +23,9 @@ export const REDIS = Symbol('REDIS');
           enableOfflineQueue: false,
         }),
     },
+    CacheInvalidation,
   ],
-  exports: [REDIS],
+  exports: [REDIS, CacheInvalidation],
 })
 export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}

@@ -1,0 +1,2 @@
+/** The app's shared ioredis connection (RedisModule). */
+export const REDIS = Symbol('REDIS');
