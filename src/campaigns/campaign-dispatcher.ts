@@ -14,6 +14,7 @@ import { Emit, WebhookOutbox } from '../webhooks/delivery/webhook-outbox.service
 import { DncService } from '../dnc/dnc.service';
 import { Campaign, CampaignContact } from './campaign.entity';
 import { CampaignsService } from './campaigns.service';
+import { lockCampaign } from './campaign-lock';
 
 /**
  * Moves running campaigns along, one short transaction per campaign under its advisory lock: settles
@@ -87,10 +88,16 @@ export class CampaignDispatcher extends PeriodicTask implements OnModuleInit {
 
   async tick(campaignId: string): Promise<void> {
     const dialed = await this.outbox.transaction(async (em, emit) => {
-      await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('campaign:' || $1, 0))`, [campaignId]);
-      const campaign = await em.findOneBy(Campaign, { id: campaignId, status: In(['running', 'paused']) });
+      await lockCampaign(em, campaignId);
+      // A canceled campaign is ticked only when one of its calls that was already live ends (tickSoon):
+      // its contact is settled, never retried.
+      const campaign = await em.findOneBy(Campaign, {
+        id: campaignId,
+        status: In(['running', 'paused', 'canceled']),
+      });
       if (!campaign) return [];
       await this.settle(em, campaign);
+      if (campaign.status === 'canceled') return [];
       const calls = campaign.status === 'running' ? await this.dispatch(em, campaign) : [];
       await this.finishIfDone(em, emit, campaign);
       return calls;
@@ -115,6 +122,7 @@ export class CampaignDispatcher extends PeriodicTask implements OnModuleInit {
           : campaignRetryOutcome(contact.failure_reason ?? 'failed');
       const retry =
         outcome !== 'completed' &&
+        campaign.status !== 'canceled' &&
         campaign.retryOn.includes(outcome) &&
         contact.attempts < campaign.retryMaxAttempts;
       await em.update(CampaignContact, contact.id, {

@@ -7,6 +7,7 @@ import { ApiError } from '../common/errors/api-error';
 import { Page, paginate } from '../common/pagination';
 import { parseDurationList } from '../config/app-config';
 import { Emit, WebhookOutbox } from '../webhooks/delivery/webhook-outbox.service';
+import { lockCampaign } from './campaign-lock';
 import { Campaign, CampaignStatus } from './campaign.entity';
 import { campaignStats } from './campaign-stats';
 import {
@@ -36,6 +37,35 @@ const TRANSITIONS: Record<
 
 export function allowedActions(status: CampaignStatus): CampaignAction[] {
   return (Object.keys(TRANSITIONS) as CampaignAction[]).filter((a) => TRANSITIONS[a].from.includes(status));
+}
+
+/**
+ * Pause and cancel stop dials that have not happened yet: the campaign's calls still queued or
+ * scheduled (created by a tick, waiting for the agency's live-call cap or a retry) become `canceled`
+ * (failure_reason `campaign_paused` / `campaign_canceled`, a line in their timeline, no webhook: they
+ * never rang). Their contacts go back to `pending` on pause, that attempt not counted, so resume dials
+ * them again; on cancel they end `canceled`. A call already dialing is left to finish.
+ */
+async function withdrawUndialedCalls(em: EntityManager, campaignId: string, action: 'pause' | 'cancel') {
+  const reason = action === 'pause' ? 'campaign_paused' : 'campaign_canceled';
+  await em.query(
+    `WITH withdrawn AS (
+       UPDATE calls SET status = 'canceled', failure_reason = $2, ended_at = now(), updated_at = now()
+        WHERE campaign_id = $1 AND status IN ('queued', 'scheduled')
+       RETURNING id, agency_id
+     ), noted AS (
+       INSERT INTO call_events (agency_id, call_id, source, event, detail)
+       SELECT agency_id, id, 'switchboard', 'canceled', $2 FROM withdrawn
+     )
+     UPDATE campaign_contacts c
+        SET status = CASE WHEN $3 THEN 'pending' ELSE 'canceled' END,
+            attempts = CASE WHEN $3 THEN c.attempts - 1 ELSE c.attempts END,
+            last_outcome = CASE WHEN $3 THEN c.last_outcome ELSE 'canceled' END,
+            updated_at = now()
+       FROM withdrawn w
+      WHERE c.last_call_id = w.id AND c.status = 'in_progress'`,
+    [campaignId, reason, action === 'pause'],
+  );
 }
 
 function formatDelay(ms: number): string {
@@ -147,11 +177,14 @@ export class CampaignsService {
     if (!transition.from.includes(campaign.status)) throw this.invalidTransition(campaign.status, action);
     if (action === 'start') await this.checkStartable(campaign);
     const moved = await this.outbox.transaction(async (em, emit) => {
+      // After a tick that is creating calls has committed them, so that they are withdrawn too.
+      await lockCampaign(em, id);
       const changes: Partial<Campaign> = { status: transition.to };
       if (action === 'start') changes.startedAt = new Date();
       if (action === 'cancel') changes.finishedAt = new Date();
       const { affected } = await em.update(Campaign, { id, status: In(transition.from) }, changes);
       if (!affected) return false;
+      if (action === 'pause' || action === 'cancel') await withdrawUndialedCalls(em, id, action);
       if (action === 'cancel') {
         await em.query(
           `UPDATE campaign_contacts SET status = 'canceled', last_outcome = 'canceled', updated_at = now()

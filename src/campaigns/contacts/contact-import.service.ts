@@ -9,6 +9,7 @@ import { CampaignsService } from '../campaigns.service';
 import { ContactInput, isRejected, RawRow, RejectedRow, validateRow } from './contact-row';
 import { ContactImportReportDto } from './dto/contact.dto';
 import { ImportReport } from './import-report';
+import { lockCampaign } from '../campaign-lock';
 
 /** Rows per DNC lookup and per multi-row INSERT. */
 const BATCH_SIZE = 1_000;
@@ -154,7 +155,7 @@ export class ContactImportService {
    * before this commits; once committed, a cancel cancels these contacts like any other pending one.
    */
   private async confirmOpen(em: EntityManager, campaign: Campaign): Promise<void> {
-    await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('campaign:' || $1, 0))`, [campaign.id]);
+    await lockCampaign(em, campaign.id);
     const [{ status }] = (await em.query(`SELECT status FROM campaigns WHERE id = $1 FOR SHARE`, [
       campaign.id,
     ])) as [{ status: CampaignStatus }];
