@@ -73,14 +73,18 @@ describe('campaigns: pause and cancel withdraw calls created but not yet dialed'
     return id;
   }
 
+  /** Pauses or cancels the campaign; its two waiting calls must then be canceled for `reason`. */
+  async function actAndExpectWithdrawn(id: string, action: 'pause' | 'cancel', reason: string) {
+    await api().post(`/api/v1/campaigns/${id}/${action}`).set(auth()).expect(200);
+    const withdrawn = (await callsOf(id)).filter((c) => c.status === 'canceled');
+    expect(withdrawn.map((c) => c.failure_reason)).toEqual([reason, reason]);
+    return withdrawn;
+  }
+
   it('pause: the waiting calls are canceled and never dialed; resume dials their contacts afresh', async () => {
     const prefix = '+1555610';
     const id = await startWithOneLiveAndTwoWaiting(prefix);
-    await api().post(`/api/v1/campaigns/${id}/pause`).set(auth()).expect(200);
-
-    const withdrawn = (await callsOf(id)).filter((c) => c.status === 'canceled');
-    expect(withdrawn).toHaveLength(2);
-    expect(withdrawn.every((c) => c.failure_reason === 'campaign_paused')).toBe(true);
+    const withdrawn = await actAndExpectWithdrawn(id, 'pause', 'campaign_paused');
     expect((await get(id)).stats).toMatchObject({ in_progress: 1, pending: 5 });
     const timeline = await api().get(`/api/v1/calls/${withdrawn[0].id}`).set(auth()).expect(200);
     expect(JSON.stringify(timeline.body.data)).toContain('campaign_paused');
@@ -110,11 +114,7 @@ describe('campaigns: pause and cancel withdraw calls created but not yet dialed'
   it('cancel: the waiting calls are canceled, and the live one, when it ends, settles its contact', async () => {
     const prefix = '+1555620';
     const id = await startWithOneLiveAndTwoWaiting(prefix);
-    await api().post(`/api/v1/campaigns/${id}/cancel`).set(auth()).expect(200);
-
-    const withdrawn = (await callsOf(id)).filter((c) => c.status === 'canceled');
-    expect(withdrawn).toHaveLength(2);
-    expect(withdrawn.every((c) => c.failure_reason === 'campaign_canceled')).toBe(true);
+    await actAndExpectWithdrawn(id, 'cancel', 'campaign_canceled');
     expect((await get(id)).stats).toMatchObject({ in_progress: 1, canceled: 5 });
 
     const settled = await waitFor(
