@@ -345,8 +345,8 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
         const toOther = { secrets: [secret], to: other.url };
         // The other process now holds the agency's secrets in its cache (INGEST_SECRETS_TTL_MS, 5 s).
         expect((await post(oldPath, webhook('call.started'), toOther)).status).toBe(204);
-        const rotatedAt = Date.now();
         await rotate(agency);
+        const rotatedAt = Date.now();
         await waitFor(
           async () => (await post(oldPath, webhook('call.started'), toOther)).status === 404,
           INGEST_SECRETS_TTL_MS,
