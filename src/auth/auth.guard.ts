@@ -7,7 +7,7 @@ import { isUUID } from 'class-validator';
 import { User } from '../agencies/user.entity';
 import { ApiError } from '../common/errors/api-error';
 import { groupCommit } from '../common/group-commit';
-import { prepared, runPrepared } from '../database/prepared';
+import { byOrdinality, prepared, runPrepared } from '../database/prepared';
 import { AuthContext } from './auth-context';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { RateLimiter, rateLimitHeaders } from '../common/rate-limit/rate-limiter';
@@ -55,9 +55,7 @@ export class AuthGuard implements CanActivate {
     const rows = await runPrepared<ActiveApiKey & { ord: string }>(this.dataSource, ACTIVE_API_KEYS, [
       hashes,
     ]);
-    const found: (ActiveApiKey | null)[] = hashes.map(() => null);
-    for (const row of rows) found[Number(row.ord) - 1] = row;
-    return found;
+    return byOrdinality(rows, hashes.length);
   });
 
   async canActivate(context: ExecutionContext): Promise<boolean> {

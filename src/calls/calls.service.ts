@@ -10,7 +10,7 @@ import { Clock } from '../common/clock';
 import { ApiError } from '../common/errors/api-error';
 import { groupCommit } from '../common/group-commit';
 import { DialJob, JOBS, QUEUES } from '../common/queues';
-import { prepared, runPrepared } from '../database/prepared';
+import { byOrdinality, prepared, runPrepared } from '../database/prepared';
 import { CallStatus } from './call.entity';
 import { TriggerCallDto, TriggerCallResponseDto } from './dto/trigger-call.dto';
 
@@ -107,9 +107,7 @@ export class CallsService {
       requests.map((r) => r.agentId),
       requests.map((r) => r.phone),
     ]);
-    const found: (TriggerLookup | null)[] = requests.map(() => null);
-    for (const row of rows) found[Number(row.ord) - 1] = row;
-    return found;
+    return byOrdinality(rows, requests.length);
   });
 
   /** Concurrent triggers share one INSERT statement per event-loop turn. */

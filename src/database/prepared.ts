@@ -41,6 +41,19 @@ export async function runPrepared<Row>(
   return result.rows as Row[];
 }
 
+/**
+ * The rows of a batch statement over `unnest(…) WITH ORDINALITY AS …(…, ord)` that selects `ord`, put
+ * back in the order of its `count` inputs: null for an input that produced no row.
+ */
+export function byOrdinality<Row extends { ord: string | number }>(
+  rows: readonly Row[],
+  count: number,
+): (Row | null)[] {
+  const ordered = new Array<Row | null>(count).fill(null);
+  for (const row of rows) ordered[Number(row.ord) - 1] = row;
+  return ordered;
+}
+
 async function queryable(source: DataSource | EntityManager): Promise<PgQueryable> {
   if ('driver' in source) return (source.driver as PostgresDriver).master as PgQueryable;
   const runner = source.queryRunner as PostgresQueryRunner | undefined;

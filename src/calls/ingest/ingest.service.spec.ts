@@ -20,7 +20,7 @@ function fakeDatabase() {
       const key = `${agencies[i]}/${callId}/${events[i]}`;
       if (stored.has(key)) return [];
       stored.set(key, String(100 + stored.size));
-      return [{ id: stored.get(key), n: String(i + 1) }];
+      return [{ id: stored.get(key), ord: String(i + 1) }];
     });
     return { rows: rows.reverse() };
   });

@@ -7,7 +7,7 @@ import { DataSource } from 'typeorm';
 import { groupCommit } from '../../common/group-commit';
 import { ApiError } from '../../common/errors/api-error';
 import { CallEventJob, JOBS, QUEUES } from '../../common/queues';
-import { prepared, runPrepared } from '../../database/prepared';
+import { byOrdinality, prepared, runPrepared } from '../../database/prepared';
 import { verifyUltravoxSignature } from '../../ultravox/ultravox-signature';
 import { IngestSecrets, IngestSecretsCache, secretDigest } from './ingest-secrets';
 
@@ -61,14 +61,14 @@ const INSERT_EVENTS = prepared(
   `WITH input AS (
      SELECT * FROM ROWS FROM (
        unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), json_array_elements_text($4::json)
-     ) WITH ORDINALITY AS t(agency_id, ultravox_call_id, event, payload, n)
+     ) WITH ORDINALITY AS t(agency_id, ultravox_call_id, event, payload, ord)
    ), stored AS (
      INSERT INTO call_events (agency_id, ultravox_call_id, source, event, payload)
-     SELECT agency_id, ultravox_call_id, 'ultravox', event, payload FROM input ORDER BY n
+     SELECT agency_id, ultravox_call_id, 'ultravox', event, payload FROM input ORDER BY ord
      ON CONFLICT (agency_id, ultravox_call_id, event) WHERE source = 'ultravox' DO NOTHING
      RETURNING id, agency_id, ultravox_call_id, event
    )
-   SELECT stored.id, input.n FROM stored JOIN input USING (agency_id, ultravox_call_id, event)`,
+   SELECT stored.id, input.ord FROM stored JOIN input USING (agency_id, ultravox_call_id, event)`,
 );
 
 const FOREIGN_KEY_VIOLATION = '23503';
@@ -177,13 +177,16 @@ export class IngestService {
       seen.add(key);
       return unique.push(e) - 1;
     });
-    const rows = await runPrepared<{ id: string; n: string }>(this.dataSource, INSERT_EVENTS, [
+    const rows = await runPrepared<{ id: string; ord: string }>(this.dataSource, INSERT_EVENTS, [
       unique.map((e) => e.agencyId),
       unique.map((e) => e.callId),
       unique.map((e) => e.event),
       JSON.stringify(unique.map((e) => e.payload)),
     ]);
-    const stored = new Map(rows.map((row) => [Number(row.n) - 1, String(row.id)]));
-    return uniqueIndex.map((u) => (u === -1 ? null : (stored.get(u) ?? null)));
+    const stored = byOrdinality(rows, unique.length);
+    return uniqueIndex.map((u) => {
+      const row = u === -1 ? null : stored[u];
+      return row ? String(row.id) : null;
+    });
   }
 }
