@@ -8,7 +8,7 @@ import { CallingWindow } from '../common/calling-window/calling-window';
 import { effectiveWindow, nextOpening } from '../common/calling-window/next-opening';
 import { Clock } from '../common/clock';
 import { ApiError } from '../common/errors/api-error';
-import { groupCommit } from '../common/group-commit';
+import { addInBulk, BulkJobs, groupCommit } from '../common/group-commit';
 import { DialJob, JOBS, QUEUES } from '../common/queues';
 import { byOrdinality, prepared, runPrepared } from '../database/prepared';
 import { CallStatus } from './call.entity';
@@ -90,11 +90,6 @@ interface LookupRequest {
   phone: string;
 }
 
-interface DialRequest {
-  callId: string;
-  delay: number;
-}
-
 /** Accepts calls (CONTRACT §5.3): checks, decides queued or scheduled, stores, and hands over to the dialer. */
 @Injectable()
 export class CallsService {
@@ -116,21 +111,15 @@ export class CallsService {
   );
 
   /** Concurrent enqueues share one Redis round trip (addBulk) per event-loop turn. */
-  private readonly addDialJob = groupCommit((requests: readonly DialRequest[]) =>
-    this.dialQueue.addBulk(
-      requests.map(({ callId, delay }) => ({
-        name: JOBS.dial,
-        data: { callId },
-        opts: { jobId: callId, delay, removeOnComplete: 1000, removeOnFail: 5000 },
-      })),
-    ),
-  );
+  private readonly addDialJobs: (jobs: BulkJobs<DialJob>) => Promise<void>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectQueue(QUEUES.callDial) private readonly dialQueue: Queue<DialJob>,
+    @InjectQueue(QUEUES.callDial) dialQueue: Queue<DialJob>,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.addDialJobs = addInBulk(dialQueue);
+  }
 
   async trigger(agencyId: string, dto: TriggerCallDto): Promise<TriggerCallResponseDto> {
     const found = await this.lookUp({ agencyId, agentId: dto.agent_id ?? null, phone: dto.phone });
@@ -171,7 +160,13 @@ export class CallsService {
   async enqueueDial(callId: string, at: Date | null): Promise<void> {
     const delay = at ? Math.max(0, at.getTime() - this.clock.now().getTime()) : 0;
     try {
-      await this.addDialJob({ callId, delay });
+      await this.addDialJobs([
+        {
+          name: JOBS.dial,
+          data: { callId },
+          opts: { jobId: callId, delay, removeOnComplete: 1000, removeOnFail: 5000 },
+        },
+      ]);
     } catch (err) {
       this.logger.warn({
         msg: 'dial enqueue failed; the sweeper will pick the call up',

@@ -1,4 +1,5 @@
-import { groupCommit } from './group-commit';
+import type { Queue } from 'bullmq';
+import { addInBulk, groupCommit } from './group-commit';
 
 describe('groupCommit', () => {
   it('hands calls made in one turn of the event loop to one write, each caller getting its own result', async () => {
@@ -35,5 +36,21 @@ describe('groupCommit', () => {
     }, 2);
     await Promise.all([1, 2, 3, 4, 5].map((n) => write(n)));
     expect(sizes).toEqual([2, 2, 1]);
+  });
+});
+
+describe('addInBulk', () => {
+  it('sends the jobs added in one turn of the event loop to Redis as one addBulk', async () => {
+    const calls: string[][] = [];
+    const queue = {
+      addBulk: async (jobs: { name: string }[]) => {
+        calls.push(jobs.map((j) => j.name));
+        return [];
+      },
+    } as unknown as Queue<{ n: number }>;
+    const add = addInBulk(queue);
+    const job = (name: string) => ({ name, data: { n: 1 } });
+    await Promise.all([add([job('a')]), add([job('b'), job('c')])]);
+    expect(calls).toEqual([['a', 'b', 'c']]);
   });
 });

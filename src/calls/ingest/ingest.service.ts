@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { groupCommit } from '../../common/group-commit';
+import { addInBulk, BulkJobs, groupCommit } from '../../common/group-commit';
 import { ApiError } from '../../common/errors/api-error';
 import { CallEventJob, JOBS, QUEUES } from '../../common/queues';
 import { byOrdinality, prepared, runPrepared } from '../../database/prepared';
@@ -81,16 +81,16 @@ export class IngestService {
   private readonly logger = new Logger(IngestService.name);
   /** The stored event's id, or null for a duplicate. */
   private readonly store = groupCommit((events: readonly UltravoxEvent[]) => this.storeMany(events));
-  private readonly enqueue = groupCommit(async (eventIds: readonly string[]) => {
-    await this.queue.addBulk(eventIds.map(callEventJob));
-    return eventIds.map(() => undefined);
-  });
+  /** The jobs of an event-loop turn go to Redis in one addBulk. */
+  private readonly addJobs: (jobs: BulkJobs<CallEventJob>) => Promise<void>;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectQueue(QUEUES.callEvents) private readonly queue: Queue<CallEventJob>,
+    @InjectQueue(QUEUES.callEvents) queue: Queue<CallEventJob>,
     private readonly secrets: IngestSecretsCache,
-  ) {}
+  ) {
+    this.addJobs = addInBulk(queue);
+  }
 
   async ingest(request: IngestRequest): Promise<void> {
     const agency = await this.authenticate(request);
@@ -106,7 +106,9 @@ export class IngestService {
     );
     // Not awaited: the event is stored, so the answer does not depend on Redis. A failed enqueue is
     // logged, and the calls sweeper enqueues events left unprocessed.
-    if (eventId !== null) this.enqueue(eventId).catch((err: Error) => this.enqueueFailed(eventId, err));
+    if (eventId !== null) {
+      this.addJobs([callEventJob(eventId)]).catch((err: Error) => this.enqueueFailed(eventId, err));
+    }
   }
 
   private enqueueFailed(eventId: string, err: Error): void {

@@ -4,7 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { JobsOptions, Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { groupCommit } from '../../common/group-commit';
+import { addInBulk, BulkJobs, groupCommit } from '../../common/group-commit';
 import { DeliverJob, JOBS, QUEUES } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { prepared, runPrepared } from '../../database/prepared';
@@ -22,8 +22,6 @@ export interface EmittedEvent {
   eventId: string;
   deliveryIds: string[];
 }
-
-type DeliverJobs = Parameters<Queue<DeliverJob>['addBulk']>[0];
 
 const recordEvent = (name: string, target: string) =>
   prepared(
@@ -95,10 +93,7 @@ function newEvent(
 export class WebhookOutbox {
   private readonly logger = new Logger(WebhookOutbox.name);
   /** The jobs of transactions that commit in the same turn of the event loop go to Redis in one addBulk. */
-  private readonly addJobs = groupCommit(async (batches: readonly DeliverJobs[]) => {
-    await this.queue.addBulk(batches.flat());
-    return batches.map(() => undefined);
-  });
+  private readonly addJobs: (jobs: BulkJobs<DeliverJob>) => Promise<void>;
 
   /**
    * Events emitted on their own in one turn of the event loop are written by one statement, at most
@@ -112,8 +107,10 @@ export class WebhookOutbox {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectQueue(QUEUES.webhookDelivery) private readonly queue: Queue<DeliverJob>,
-  ) {}
+    @InjectQueue(QUEUES.webhookDelivery) queue: Queue<DeliverJob>,
+  ) {
+    this.addJobs = addInBulk(queue);
+  }
 
   /** Runs `work` in a transaction with an `emit` bound to it; enqueues what was emitted once it commits. */
   async transaction<T>(work: (em: EntityManager, emit: Emit) => Promise<T>): Promise<T> {
