@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import { setFlagsFromString } from 'node:v8';
+import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
