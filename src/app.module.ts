@@ -19,6 +19,7 @@ import { RedisModule } from './common/redis/redis.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source-options';
+import { TransactionsModule } from './database/transactions';
 import { HealthModule } from './health/health.module';
 import { IntegrationsModule } from './integrations/integrations.module';
 import { QUEUES } from './common/queues';
@@ -52,6 +53,7 @@ const infrastructure = (config: AppConfig): NonNullable<ModuleMetadata['imports'
         ...(config.role === 'api' ? {} : { extra: { options: '-c plan_cache_mode=force_custom_plan' } }),
       }),
   }),
+  TransactionsModule,
   RedisModule,
   BullModule.forRootAsync({
     inject: [APP_CONFIG],

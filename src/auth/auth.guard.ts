@@ -6,8 +6,8 @@ import { DataSource, Repository } from 'typeorm';
 import { isUUID } from 'class-validator';
 import { User } from '../agencies/user.entity';
 import { ApiError } from '../common/errors/api-error';
-import { groupCommit } from '../common/group-commit';
-import { byOrdinality, prepared, runPrepared } from '../database/prepared';
+import { batchPerTick } from '../common/batch-per-tick';
+import { byOrdinality, runSql, statement } from '../database/sql';
 import { AuthContext } from './auth-context';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { RateLimiter, rateLimitHeaders } from '../common/rate-limit/rate-limiter';
@@ -25,7 +25,7 @@ interface ActiveApiKey {
  * The active keys with these hashes and their agencies' switch. Read on every request, never cached: a
  * revoked key or disabled API access must refuse the next request in every API process (CONTRACT §3).
  */
-const ACTIVE_API_KEYS = prepared(
+const ACTIVE_API_KEYS = statement(
   'auth_active_api_keys',
   `SELECT h.ord, k.id, k.agency_id, a.api_enabled
      FROM unnest($1::text[]) WITH ORDINALITY AS h(hash, ord)
@@ -51,8 +51,8 @@ export class AuthGuard implements CanActivate {
   ) {}
 
   /** Requests authenticated in the same event-loop turn share one lookup statement (one round trip). */
-  private readonly findActiveKey = groupCommit(async (hashes: readonly string[]) => {
-    const rows = await runPrepared<ActiveApiKey & { ord: string }>(this.dataSource, ACTIVE_API_KEYS, [
+  private readonly findActiveKey = batchPerTick(async (hashes: readonly string[]) => {
+    const rows = await runSql<ActiveApiKey & { ord: string }>(this.dataSource, ACTIVE_API_KEYS, [
       hashes,
     ]);
     return byOrdinality(rows, hashes.length);

@@ -8,9 +8,10 @@ import { CallingWindow } from '../common/calling-window/calling-window';
 import { effectiveWindow, nextOpening } from '../common/calling-window/next-opening';
 import { Clock } from '../common/clock';
 import { ApiError } from '../common/errors/api-error';
-import { addInBulk, BulkJobs, groupCommit } from '../common/group-commit';
+import { batchPerTick } from '../common/batch-per-tick';
+import { addInBulk, BulkJobs } from '../common/queues';
 import { DialJob, JOBS, QUEUES } from '../common/queues';
-import { byOrdinality, prepared, runPrepared } from '../database/prepared';
+import { byOrdinality, runSql, statement } from '../database/sql';
 import { CallStatus } from './call.entity';
 import { TriggerCallDto, TriggerCallResponseDto } from './dto/trigger-call.dto';
 
@@ -47,7 +48,7 @@ interface TriggerLookup {
  * Everything trigger-call checks, for a batch of requests in one round trip: each one's agency, agent
  * (given or the default) and whether the number is on the agency's DNC list.
  */
-const TRIGGER_LOOKUPS = prepared(
+const TRIGGER_LOOKUPS = statement(
   'calls_trigger_lookups',
   `SELECT r.ord,
           a.ultravox_api_key_encrypted IS NOT NULL AS ultravox_configured,
@@ -65,7 +66,7 @@ const TRIGGER_LOOKUPS = prepared(
  * Calls and the first line of each one's timeline, in one statement (atomic on its own, so no
  * transaction is needed). The input is a JSON array: one parameter whatever the batch size.
  */
-const INSERT_CALLS = prepared(
+const INSERT_CALLS = statement(
   'calls_insert_with_first_event',
   `WITH input AS (
      SELECT * FROM json_to_recordset($1::json) AS x(
@@ -96,8 +97,8 @@ export class CallsService {
   private readonly logger = new Logger(CallsService.name);
 
   /** Concurrent triggers share one lookup statement per event-loop turn. */
-  private readonly lookUp = groupCommit(async (requests: readonly LookupRequest[]) => {
-    const rows = await runPrepared<TriggerLookup & { ord: string }>(this.dataSource, TRIGGER_LOOKUPS, [
+  private readonly lookUp = batchPerTick(async (requests: readonly LookupRequest[]) => {
+    const rows = await runSql<TriggerLookup & { ord: string }>(this.dataSource, TRIGGER_LOOKUPS, [
       requests.map((r) => r.agencyId),
       requests.map((r) => r.agentId),
       requests.map((r) => r.phone),
@@ -106,7 +107,7 @@ export class CallsService {
   });
 
   /** Concurrent triggers share one INSERT statement per event-loop turn. */
-  private readonly storeCall = groupCommit((calls: readonly NewCall[]) =>
+  private readonly storeCall = batchPerTick((calls: readonly NewCall[]) =>
     insertCalls(this.dataSource, calls),
   );
 
@@ -224,7 +225,7 @@ async function insertCalls(
     scheduled_for: call.scheduledFor,
     note: call.note,
   }));
-  const stored = await runPrepared<{ call_id: string }>(source, INSERT_CALLS, [JSON.stringify(rows)]);
+  const stored = await runSql<{ call_id: string }>(source, INSERT_CALLS, [JSON.stringify(rows)]);
   if (stored.length !== rows.length) {
     throw new Error(`stored ${stored.length} of ${rows.length} calls`);
   }

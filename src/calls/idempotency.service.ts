@@ -3,8 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
-import { groupCommit } from '../common/group-commit';
-import { prepared, runPrepared } from '../database/prepared';
+import { batchPerTick } from '../common/batch-per-tick';
+import { runSql, statement } from '../database/sql';
 
 const KEEP_HOURS = 24;
 /** How long a duplicate waits for the first request with the same key to finish before answering 409. */
@@ -40,9 +40,9 @@ interface Answer {
 
 /**
  * Claims the keys of a batch: a key is claimed when it is new or older than KEEP_HOURS. The same key
- * twice in one batch fails the statement; groupCommit then claims item by item, so only one wins.
+ * twice in one batch fails the statement; batchPerTick then claims item by item, so only one wins.
  */
-const CLAIM_KEYS = prepared(
+const CLAIM_KEYS = statement(
   'idempotency_claim_keys',
   `INSERT INTO idempotency_keys (agency_id, key, request_hash)
    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
@@ -52,19 +52,19 @@ const CLAIM_KEYS = prepared(
    RETURNING agency_id, key`,
 );
 
-const STORE_ANSWERS = prepared(
+const STORE_ANSWERS = statement(
   'idempotency_store_answers',
   `UPDATE idempotency_keys k SET status_code = 200, response = r.response
      FROM unnest($1::uuid[], $2::text[], $3::text[]) AS r(agency_id, key, response)
     WHERE k.agency_id = r.agency_id AND k.key = r.key`,
 );
 
-const FORGET_KEY = prepared(
+const FORGET_KEY = statement(
   'idempotency_forget_key',
   `DELETE FROM idempotency_keys WHERE agency_id = $1 AND key = $2`,
 );
 
-const READ_KEY = prepared(
+const READ_KEY = statement(
   'idempotency_read_key',
   `SELECT request_hash, status_code, response FROM idempotency_keys WHERE agency_id = $1 AND key = $2`,
 );
@@ -79,8 +79,8 @@ const READ_KEY = prepared(
 export class IdempotencyService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  private readonly claim = groupCommit(async (claims: readonly Claim[]) => {
-    const rows = await runPrepared<{ agency_id: string; key: string }>(this.dataSource, CLAIM_KEYS, [
+  private readonly claim = batchPerTick(async (claims: readonly Claim[]) => {
+    const rows = await runSql<{ agency_id: string; key: string }>(this.dataSource, CLAIM_KEYS, [
       claims.map((c) => c.agencyId),
       claims.map((c) => c.key),
       claims.map((c) => c.hash),
@@ -89,8 +89,8 @@ export class IdempotencyService {
     return claims.map((c) => claimed.has(`${c.agencyId} ${c.key}`));
   });
 
-  private readonly storeAnswer = groupCommit(async (answers: readonly Answer[]) => {
-    await runPrepared(this.dataSource, STORE_ANSWERS, [
+  private readonly storeAnswer = batchPerTick(async (answers: readonly Answer[]) => {
+    await runSql(this.dataSource, STORE_ANSWERS, [
       answers.map((a) => a.agencyId),
       answers.map((a) => a.key),
       answers.map((a) => a.response),
@@ -112,7 +112,7 @@ export class IdempotencyService {
       return { statusCode: 200, body, replayed: false };
     } catch (err) {
       // A request that did not succeed leaves nothing behind: the client may fix it and retry the key.
-      await runPrepared(this.dataSource, FORGET_KEY, [agencyId, key]);
+      await runSql(this.dataSource, FORGET_KEY, [agencyId, key]);
       throw err;
     }
   }
@@ -120,7 +120,7 @@ export class IdempotencyService {
   private async replay<T>(agencyId: string, key: string, hash: string): Promise<StoredResponse<T>> {
     const deadline = Date.now() + WAIT_FOR_FIRST_MS;
     for (;;) {
-      const [row] = await runPrepared<{
+      const [row] = await runSql<{
         request_hash: string;
         status_code: number | null;
         response: string | null;

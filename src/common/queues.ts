@@ -1,4 +1,5 @@
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
+import { batchPerTick } from './batch-per-tick';
 
 /** Every queue and job name, in one place (STYLE "Jobs"). Jobs carry ids, never secrets or payloads. */
 export const QUEUES = {
@@ -54,3 +55,17 @@ export async function jobNeedsReplacing(job: Job | undefined, promoteDelayed = t
  * make that seconds rather than a minute.
  */
 export const WORKER_OPTIONS = { lockDuration: 15_000, stalledInterval: 5_000, maxStalledCount: 3 } as const;
+
+/** What `queue.addBulk` takes: jobs with their names, data and options. */
+export type BulkJobs<Data> = Parameters<Queue<Data>['addBulk']>[0];
+
+/**
+ * `queue.addBulk` for concurrent callers: the jobs added in one turn of the event loop go to Redis
+ * together, one round trip instead of one per caller.
+ */
+export function addInBulk<Data>(queue: Queue<Data>): (jobs: BulkJobs<Data>) => Promise<void> {
+  return batchPerTick(async (batches: readonly BulkJobs<Data>[]) => {
+    await queue.addBulk(batches.flat());
+    return batches.map(() => undefined);
+  });
+}

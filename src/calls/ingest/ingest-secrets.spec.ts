@@ -26,7 +26,10 @@ function fakeDatabase(agencies: Map<string, string>) {
       : [];
     return { rows };
   });
-  const dataSource = { driver: { master: { query } } } as unknown as DataSource;
+  const dataSource = {
+    driver: {},
+    createQueryRunner: () => ({ connect: async () => ({ query }), release: async () => undefined }),
+  } as unknown as DataSource;
   return { dataSource, reads, failNext };
 }
 

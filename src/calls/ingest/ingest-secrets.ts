@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { agencySecretContext } from '../../agencies/agencies.service';
 import { SecretBox } from '../../common/crypto/secret-box';
 import { CacheInvalidation } from '../../common/redis/cache-invalidation';
-import { prepared, runPrepared } from '../../database/prepared';
+import { runSql, statement } from '../../database/sql';
 
 /** What the ingest route checks a request against, decrypted. */
 export interface IngestSecrets {
@@ -35,7 +35,7 @@ export const AGENCY_SECRETS_CHANGED = 'agency-ingest-secrets';
 /** Only existing agencies are kept, so this bounds memory even if agencies outnumber it. */
 const MAX_CACHED_AGENCIES = 10_000;
 
-const SELECT_AGENCY_SECRETS = prepared(
+const SELECT_AGENCY_SECRETS = statement(
   'ingest_agency_secrets',
   `SELECT id, ingest_secret_encrypted, ultravox_signing_secret_encrypted FROM agencies WHERE id = $1`,
 );
@@ -94,7 +94,7 @@ export class IngestSecretsCache implements OnModuleInit {
   }
 
   private async load(agencyId: string): Promise<IngestSecrets | null> {
-    const [row] = await runPrepared<AgencySecretsRow>(this.dataSource, SELECT_AGENCY_SECRETS, [agencyId]);
+    const [row] = await runSql<AgencySecretsRow>(this.dataSource, SELECT_AGENCY_SECRETS, [agencyId]);
     if (!row) return null;
     const ingestSecret = this.secretBox.decrypt(
       row.ingest_secret_encrypted,

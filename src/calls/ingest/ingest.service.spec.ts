@@ -24,7 +24,11 @@ function fakeDatabase() {
     });
     return { rows: rows.reverse() };
   });
-  return { dataSource: { driver: { master: { query } } } as unknown as DataSource, batches, stored };
+  const dataSource = {
+    driver: {},
+    createQueryRunner: () => ({ connect: async () => ({ query }), release: async () => undefined }),
+  } as unknown as DataSource;
+  return { dataSource, query, batches, stored };
 }
 
 const secrets = {
@@ -107,8 +111,9 @@ describe('IngestService storing and queueing', () => {
   });
 
   it('answers 404, as for any unknown agency, when the agency was deleted after its secrets were cached', async () => {
-    const query = (db.dataSource.driver as unknown as { master: { query: jest.Mock } }).master.query;
-    query.mockRejectedValue(Object.assign(new Error('violates foreign key constraint'), { code: '23503' }));
+    db.query.mockRejectedValue(
+      Object.assign(new Error('violates foreign key constraint'), { code: '23503' }),
+    );
     await expect(service.ingest(webhook('call.started', 'a'))).rejects.toMatchObject({
       status: 404,
       code: 'not_found',

@@ -4,10 +4,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { timingSafeEqual } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { addInBulk, BulkJobs, groupCommit } from '../../common/group-commit';
+import { batchPerTick } from '../../common/batch-per-tick';
+import { addInBulk, BulkJobs } from '../../common/queues';
 import { ApiError } from '../../common/errors/api-error';
 import { CallEventJob, JOBS, QUEUES } from '../../common/queues';
-import { byOrdinality, prepared, runPrepared } from '../../database/prepared';
+import { byOrdinality, runSql, statement } from '../../database/sql';
 import { verifyUltravoxSignature } from '../../ultravox/ultravox-signature';
 import { IngestSecrets, IngestSecretsCache, secretDigest } from './ingest-secrets';
 
@@ -56,7 +57,7 @@ interface UltravoxEvent {
  * go as one JSON array: pg escapes a text[] element by element in JavaScript, a measurable cost at
  * ≈ 1 KB a body.
  */
-const INSERT_EVENTS = prepared(
+const INSERT_EVENTS = statement(
   'ingest_insert_call_events',
   `WITH input AS (
      SELECT * FROM ROWS FROM (
@@ -80,7 +81,7 @@ const unknownWebhookUrl = () => ApiError.notFound('not_found', 'Unknown webhook 
 export class IngestService {
   private readonly logger = new Logger(IngestService.name);
   /** The stored event's id, or null for a duplicate. */
-  private readonly store = groupCommit((events: readonly UltravoxEvent[]) => this.storeMany(events));
+  private readonly store = batchPerTick((events: readonly UltravoxEvent[]) => this.storeMany(events));
   /** The jobs of an event-loop turn go to Redis in one addBulk. */
   private readonly addJobs: (jobs: BulkJobs<CallEventJob>) => Promise<void>;
 
@@ -179,7 +180,7 @@ export class IngestService {
       seen.add(key);
       return unique.push(e) - 1;
     });
-    const rows = await runPrepared<{ id: string; ord: string }>(this.dataSource, INSERT_EVENTS, [
+    const rows = await runSql<{ id: string; ord: string }>(this.dataSource, INSERT_EVENTS, [
       unique.map((e) => e.agencyId),
       unique.map((e) => e.callId),
       unique.map((e) => e.event),

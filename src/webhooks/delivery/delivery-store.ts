@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { groupCommit } from '../../common/group-commit';
-import { prepared, runPrepared } from '../../database/prepared';
+import { batchPerTick } from '../../common/batch-per-tick';
+import { runSql, statement } from '../../database/sql';
 import { DeliveryResult } from './delivery-http.client';
 import { DeliveryStatus } from './webhook-delivery.entity';
 
@@ -49,7 +49,7 @@ export interface AttemptRecord {
 // (webhook_deliveries_due_idx, every pending delivery and, until vacuumed, every finished one) per claim.
 // `d.id = ANY($1)` besides the join keeps the primary-key path in a generic plan made while the table
 // was small (a hash join over a sequential scan otherwise).
-const CLAIM = prepared(
+const CLAIM = statement(
   'webhook_delivery_claim',
   `WITH claimed AS (
      UPDATE webhook_deliveries d SET attempt_count = d.attempt_count + 1, updated_at = now()
@@ -66,7 +66,7 @@ const CLAIM = prepared(
 );
 
 // One atomic statement per batch: the attempt rows, the endpoints a 410 disables, the deliveries' states.
-const RECORD = prepared(
+const RECORD = statement(
   'webhook_delivery_record',
   `WITH r AS (
      SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[], $6::text[],
@@ -84,7 +84,7 @@ const RECORD = prepared(
      FROM r WHERE d.id = ANY($1::uuid[]) AND d.id = r.delivery_id AND r.status IS NOT NULL`,
 );
 
-const SETTLE_IF_DISABLED = prepared(
+const SETTLE_IF_DISABLED = statement(
   'webhook_delivery_settle_if_disabled',
   `UPDATE webhook_deliveries d SET status = 'failed', next_attempt_at = NULL
      FROM webhook_endpoints e
@@ -101,14 +101,14 @@ export class DeliveryStore {
   readonly record: (record: AttemptRecord) => Promise<void>;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
-    this.claim = groupCommit((requests) =>
+    this.claim = batchPerTick((requests) =>
       inRoundsOfDistinct(
         requests,
         (r) => r.deliveryId,
         (round) => this.claimMany(round),
       ),
     );
-    this.record = groupCommit((records) =>
+    this.record = batchPerTick((records) =>
       inRoundsOfDistinct(
         records,
         (r) => r.delivery.id,
@@ -119,11 +119,11 @@ export class DeliveryStore {
 
   /** A pending delivery whose endpoint is disabled is settled as failed. */
   async settleIfDisabled(deliveryId: string): Promise<void> {
-    await runPrepared(this.dataSource, SETTLE_IF_DISABLED, [deliveryId]);
+    await runSql(this.dataSource, SETTLE_IF_DISABLED, [deliveryId]);
   }
 
   private async claimMany(requests: readonly ClaimRequest[]): Promise<(ClaimedDelivery | null)[]> {
-    const rows = await runPrepared<ClaimedDelivery>(this.dataSource, CLAIM, [
+    const rows = await runSql<ClaimedDelivery>(this.dataSource, CLAIM, [
       requests.map((r) => r.deliveryId),
       requests.map((r) => r.manual),
     ]);
@@ -133,7 +133,7 @@ export class DeliveryStore {
 
   private async recordMany(records: readonly AttemptRecord[]): Promise<void[]> {
     const column = <T>(pick: (r: AttemptRecord) => T) => records.map(pick);
-    await runPrepared(this.dataSource, RECORD, [
+    await runSql(this.dataSource, RECORD, [
       column((r) => r.delivery.id),
       column((r) => r.delivery.attempt),
       column((r) => r.at),

@@ -4,10 +4,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { JobsOptions, Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { addInBulk, BulkJobs, groupCommit } from '../../common/group-commit';
+import { batchPerTick } from '../../common/batch-per-tick';
+import { addInBulk, BulkJobs } from '../../common/queues';
 import { DeliverJob, JOBS, QUEUES } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { prepared, runPrepared } from '../../database/prepared';
+import { runSql, statement } from '../../database/sql';
 import { WebhookEventType } from '../webhook-event-types';
 
 /** Emits one event inside the caller's transaction; the returned deliveries are enqueued after commit. */
@@ -24,7 +25,7 @@ export interface EmittedEvent {
 }
 
 const recordEvent = (name: string, target: string) =>
-  prepared(
+  statement(
     name,
     `WITH event AS (INSERT INTO webhook_events (id, agency_id, type, payload) VALUES ($1, $2, $3, $4))
      INSERT INTO webhook_deliveries (agency_id, endpoint_id, event_id, event_type, next_attempt_at)
@@ -39,7 +40,7 @@ const RECORD_FOR_ENDPOINT = recordEvent('webhook_outbox_record_for_endpoint', 'e
  * Several events at once (a group commit), one row of each array per event, with the rules above. The
  * statements for one event stay: for a single row they cost Postgres and Node less than this one.
  */
-const RECORD_MANY = prepared(
+const RECORD_MANY = statement(
   'webhook_outbox_record_many',
   `WITH input AS (
      SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::uuid[])
@@ -99,7 +100,7 @@ export class WebhookOutbox {
    * Events emitted on their own in one turn of the event loop are written by one statement, at most
    * 100 of them (a call's payload carries its whole transcript).
    */
-  private readonly recordAlone = groupCommit(
+  private readonly recordAlone = batchPerTick(
     (events: readonly NewEvent[]) => this.recordEvents(this.dataSource, events),
     100,
   );
@@ -166,7 +167,7 @@ export class WebhookOutbox {
   ): Promise<EmittedEvent[]> {
     if (events.length === 1) {
       const [e] = events;
-      const rows = await runPrepared<{ id: string }>(
+      const rows = await runSql<{ id: string }>(
         db,
         e.onlyEndpointId ? RECORD_FOR_ENDPOINT : RECORD_FOR_SUBSCRIBERS,
         e.onlyEndpointId
@@ -175,7 +176,7 @@ export class WebhookOutbox {
       );
       return [{ eventId: e.id, deliveryIds: rows.map((r) => r.id) }];
     }
-    const rows = await runPrepared<{ id: string; event_id: string }>(db, RECORD_MANY, [
+    const rows = await runSql<{ id: string; event_id: string }>(db, RECORD_MANY, [
       events.map((e) => e.id),
       events.map((e) => e.agencyId),
       events.map((e) => e.type),

@@ -1,10 +1,9 @@
-import type { Queue } from 'bullmq';
-import { addInBulk, groupCommit } from './group-commit';
+import { batchPerTick } from './batch-per-tick';
 
-describe('groupCommit', () => {
+describe('batchPerTick', () => {
   it('hands calls made in one turn of the event loop to one write, each caller getting its own result', async () => {
     const batches: number[][] = [];
-    const write = groupCommit(async (items: readonly number[]) => {
+    const write = batchPerTick(async (items: readonly number[]) => {
       batches.push([...items]);
       return items.map((n) => n * 10);
     });
@@ -16,7 +15,7 @@ describe('groupCommit', () => {
   });
 
   it('when a batch fails, retries each item alone so only the bad one fails', async () => {
-    const write = groupCommit(async (items: readonly number[]) => {
+    const write = batchPerTick(async (items: readonly number[]) => {
       if (items.includes(2)) throw new Error('constraint violated by 2');
       return items.map((n) => n + 1);
     });
@@ -30,27 +29,11 @@ describe('groupCommit', () => {
 
   it('caps a batch at maxBatchSize', async () => {
     const sizes: number[] = [];
-    const write = groupCommit(async (items: readonly number[]) => {
+    const write = batchPerTick(async (items: readonly number[]) => {
       sizes.push(items.length);
       return [...items];
     }, 2);
     await Promise.all([1, 2, 3, 4, 5].map((n) => write(n)));
     expect(sizes).toEqual([2, 2, 1]);
-  });
-});
-
-describe('addInBulk', () => {
-  it('sends the jobs added in one turn of the event loop to Redis as one addBulk', async () => {
-    const calls: string[][] = [];
-    const queue = {
-      addBulk: async (jobs: { name: string }[]) => {
-        calls.push(jobs.map((j) => j.name));
-        return [];
-      },
-    } as unknown as Queue<{ n: number }>;
-    const add = addInBulk(queue);
-    const job = (name: string) => ({ name, data: { n: 1 } });
-    await Promise.all([add([job('a')]), add([job('b'), job('c')])]);
-    expect(calls).toEqual([['a', 'b', 'c']]);
   });
 });
