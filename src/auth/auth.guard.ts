@@ -52,9 +52,7 @@ export class AuthGuard implements CanActivate {
 
   /** Requests authenticated in the same event-loop turn share one lookup statement (one round trip). */
   private readonly findActiveKey = batchPerTick(async (hashes: readonly string[]) => {
-    const rows = await runSql<ActiveApiKey & { ord: string }>(this.dataSource, ACTIVE_API_KEYS, [
-      hashes,
-    ]);
+    const rows = await runSql<ActiveApiKey & { ord: string }>(this.dataSource, ACTIVE_API_KEYS, [hashes]);
     return byOrdinality(rows, hashes.length);
   });
 
