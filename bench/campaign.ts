@@ -1,5 +1,5 @@
 /**
- * `npm run bench:campaign` — campaigns (issue 5; docs/benchmarks.md, "Campaigns"):
+ * `npm run bench:campaign` — campaigns (issue 5; docs/benchmarks.md#campaign):
  *
  * 1. Import: a realistic CSV of 100,000 contacts POSTed to a draft campaign of a real API process
  *    (`node dist/src/main.js`, APP_ROLE=api). Target: ≤ 10 s from the first byte sent to the 200 answer,

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:delivery` — webhook delivery throughput, latency and worker memory, against a bare
- * BullMQ + undici reference (docs/benchmarks.md, "Webhook delivery").
+ * BullMQ + undici reference (docs/benchmarks.md#delivery).
  *
  * Processes: this one (the emitter: a Nest context with APP_ROLE=api emitting through the real outbox),
  * the worker under test (`node dist/src/main.js`, APP_ROLE=worker), the receiver, and later the
@@ -29,7 +29,7 @@ import { PhaseResult, PhaseSetup, runPhase } from './delivery/phases';
 import type { ReceiverMessage } from './delivery/protocol';
 import { printReport, Report, targetsOf } from './delivery/report';
 
-/** Best of the concurrencies measured on the 2-core reference machine (docs/benchmarks.md). */
+/** Best of the concurrencies measured on the 2-core reference machine (docs/benchmarks.md#delivery). */
 const DEFAULT_CONCURRENCY = 100;
 const REFERENCE_QUEUE = 'bench-reference';
 

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:ingest` — Ultravox webhook ingest (CONTRACT §5.2) against a real API process, and a bare
- * Fastify + pg reference driven the same way (docs/benchmarks.md, "Ultravox webhook ingest").
+ * Fastify + pg reference driven the same way (docs/benchmarks.md#ingest).
  *
  * Processes: this one (setup, then the closed-loop load generator), the API under test
  * (`node dist/src/main.js`, APP_ROLE=api, LOG_LEVEL=warn), the Ultravox simulator during setup (the agency

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:trigger` — accepting outbound calls: POST /api/trigger-call with an agency API key
- * (CONTRACT §5.3) against a real API process (docs/benchmarks.md, "Trigger call").
+ * (CONTRACT §5.3) against a real API process (docs/benchmarks.md#trigger).
  *
  * Processes: this one (setup, then the closed-loop load generator), the API under test
  * (`node dist/src/main.js`, APP_ROLE=api, API_RATE_LIMIT_PER_MINUTE=0, LOG_LEVEL=warn), the Ultravox

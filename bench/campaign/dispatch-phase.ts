@@ -18,7 +18,7 @@
  *
  * A contact holds one of the campaign's max_concurrency slots from `created` to `settled`; the simulator
  * holds the call live from `simStart` to `simEnd`. Dispatch overhead per call = slot time − live time:
- * everything Switchboard adds around the call itself (see docs/benchmarks.md, "Campaigns").
+ * everything Switchboard adds around the call itself (see docs/benchmarks.md#campaign).
  */
 import { Queue } from 'bullmq';
 import { Client } from 'pg';

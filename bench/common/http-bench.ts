@@ -13,7 +13,7 @@ import { type Host, host, type Target, writeResult } from './report';
 import { type BenchWorld, createWorld, destroyWorld } from './world';
 import { nodeArgs, wholeNumber } from './options';
 
-/** Best throughput without hurting p99 on the 2-core reference machine (docs/benchmarks.md). */
+/** Best throughput without hurting p99 on the 2-core reference machine (docs/benchmarks.md#ingest). */
 const DEFAULT_CONNECTIONS = 32;
 
 /** The parseArgs options every HTTP benchmark takes; BENCH_* variables give the defaults. */

@@ -49,7 +49,8 @@ export interface PhaseSetup {
 
 /**
  * Share of the machine that processes outside the benchmark may use before a phase counts as disturbed
- * (on a quiet machine, kernel threads and our own loopback traffic already show as 3–4%).
+ * (kernel threads and our own loopback traffic show there even on a quiet machine:
+ * docs/benchmarks.md#how-they-run).
  */
 const DISTURBED_SHARE = 0.075;
 

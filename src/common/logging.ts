@@ -75,7 +75,7 @@ class LazyRequestStore implements Store {
  * What nestjs-pino's middleware did, as a Fastify hook: each request is logged when it ends, and logs
  * written while handling it (Nest's Logger) carry it. The request's logger is made on first use:
  * pino-http's logger per request (a child with the request serialized and redacted, even when nothing
- * is logged) was ≈ 6 % of the CPU of the hot routes (docs/benchmarks.md, "Ultravox webhook ingest").
+ * is logged) is a measurable share of the hot routes' CPU (docs/benchmarks.md#request-logger-on-first-use).
  * A request the client abandons is logged as 'request aborted'. Register after the hooks that may
  * answer before the request is logged.
  */

@@ -10,8 +10,9 @@ const FIELDS: ReadonlySet<string> = new Set(['phone', 'name', 'email', 'agent_id
 
 /**
  * The rules of TriggerCallDto's decorators, checked by hand: on the busiest route, class-transformer
- * and class-validator cost more CPU than the rest of the request's own code (docs/benchmarks.md,
- * "Trigger call"). trigger-call-body.spec.ts holds the two to the same answers, messages included.
+ * and class-validator cost more CPU than the rest of the request's own code
+ * (docs/benchmarks.md#trigger-body-checked-by-hand). trigger-call-body.spec.ts holds the two to the
+ * same answers, messages included.
  */
 export function parseTriggerCall(body: unknown): TriggerCallDto {
   const input = isPlainObject(body) ? body : {};

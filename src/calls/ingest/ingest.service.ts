@@ -54,8 +54,8 @@ interface UltravoxEvent {
 /**
  * One statement for all the events of an event-loop turn. The ordinality maps each stored row back to
  * its item; items missing from the result were already stored (CONTRACT §5.2: idempotent). The bodies
- * go as one JSON array: pg escapes a text[] element by element in JavaScript, a measurable cost at
- * ≈ 1 KB a body.
+ * go as one JSON array: pg escapes a text[] element by element in JavaScript, a measurable cost for
+ * bodies this size (docs/benchmarks.md#batch-per-tick).
  */
 const INSERT_EVENTS = statement(
   'ingest_insert_call_events',

@@ -22,8 +22,8 @@ export class RetryLater extends Error {
 
 /**
  * Decrypted secrets the worker keeps, keyed by their ciphertext (a rotation changes it), so that a busy
- * endpoint is not decrypted on every attempt (~40 µs of AES-GCM). Emptied when full: it only has to be
- * bounded, refilling costs one decryption per endpoint.
+ * endpoint is not decrypted on every attempt (docs/benchmarks.md#secrets-cache). Emptied when full: it
+ * only has to be bounded, refilling costs one decryption per endpoint.
  */
 const SECRET_CACHE_SIZE = 1_000;
 
