@@ -43,15 +43,7 @@ const infrastructure = (config: AppConfig): NonNullable<ModuleMetadata['imports'
   LoggerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: loggerParams }),
   TypeOrmModule.forRootAsync({
     inject: [APP_CONFIG],
-    useFactory: (config: AppConfig) =>
-      dataSourceOptions(config.databaseUrl, {
-        poolSize: 20,
-        // The workers' prepared statements (webhook delivery claims and records) run against tables that
-        // grow fast. A generic plan fixed while webhook_deliveries was nearly empty (a sequential scan)
-        // is kept until an ANALYZE invalidates it; planned per batch instead, they always use the
-        // primary key, at no measurable cost (docs/benchmarks.md, "Webhook delivery").
-        ...(config.role === 'api' ? {} : { extra: { options: '-c plan_cache_mode=force_custom_plan' } }),
-      }),
+    useFactory: (config: AppConfig) => dataSourceOptions(config.databaseUrl, { poolSize: 20 }),
   }),
   TransactionsModule,
   RedisModule,

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DeliveryAttemptService } from './delivery/delivery-attempt.service';
 import { DeliveryHttpClient } from './delivery/delivery-http.client';
-import { DeliveryStore } from './delivery/delivery-store';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { DeliverySweeper } from './delivery/delivery-sweeper';
 import { WebhookOutboxModule } from './webhooks.module';
@@ -9,6 +8,6 @@ import { WebhookOutboxModule } from './webhooks.module';
 /** The worker side: the delivery processor and the sweeper that keeps Redis honest. */
 @Module({
   imports: [WebhookOutboxModule],
-  providers: [DeliveryHttpClient, DeliveryStore, DeliveryAttemptService, DeliveryProcessor, DeliverySweeper],
+  providers: [DeliveryHttpClient, DeliveryAttemptService, DeliveryProcessor, DeliverySweeper],
 })
 export class WebhooksWorkerModule {}

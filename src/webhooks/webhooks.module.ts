@@ -3,30 +3,32 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { QUEUES } from '../common/queues';
 import { DeliveriesController } from './delivery/deliveries.controller';
+import { DeliveriesRepository } from './delivery/deliveries.repository';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { DeliveryAttempt, WebhookDelivery } from './delivery/webhook-delivery.entity';
-import { WebhookEvent } from './delivery/webhook-event.entity';
+import { WebhookEventsRepository } from './delivery/webhook-events.repository';
 import { WebhookOutbox } from './delivery/webhook-outbox.service';
 import { WebhookEndpoint } from './endpoints/webhook-endpoint.entity';
 import { WebhookEndpointsController } from './endpoints/webhook-endpoints.controller';
+import { WebhookEndpointsRepository } from './endpoints/webhook-endpoints.repository';
 import { WebhookEndpointsService } from './endpoints/webhook-endpoints.service';
 
-/** The outbox and its queue: what any role needs to emit events. */
+/** The outbox, its queue and the deliveries' data: what any role needs to emit and deliver events. */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([WebhookEndpoint, WebhookEvent, WebhookDelivery, DeliveryAttempt]),
+    TypeOrmModule.forFeature([WebhookDelivery, DeliveryAttempt]),
     BullModule.registerQueue({ name: QUEUES.webhookDelivery }),
   ],
-  providers: [WebhookOutbox],
-  exports: [WebhookOutbox, BullModule, TypeOrmModule],
+  providers: [WebhookOutbox, WebhookEventsRepository, DeliveriesRepository],
+  exports: [WebhookOutbox, DeliveriesRepository, BullModule],
 })
 export class WebhookOutboxModule {}
 
 /** The HTTP side: endpoints API and delivery log. */
 @Module({
-  imports: [WebhookOutboxModule],
+  imports: [TypeOrmModule.forFeature([WebhookEndpoint]), WebhookOutboxModule],
   controllers: [WebhookEndpointsController, DeliveriesController],
-  providers: [WebhookEndpointsService, DeliveriesService],
+  providers: [WebhookEndpointsRepository, WebhookEndpointsService, DeliveriesService],
   exports: [WebhookEndpointsService],
 })
 export class WebhooksModule {}

@@ -6,9 +6,8 @@ import { USER_AGENT } from '../../common/version';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { endpointSecretContext } from '../endpoints/endpoint-secrets';
 import { DeliveryHttpClient, DeliveryResult } from './delivery-http.client';
-import { ClaimedDelivery, DeliveryStore } from './delivery-store';
+import { ClaimedDelivery, DeliveriesRepository } from './deliveries.repository';
 import { standardWebhookSignature, xSignature } from './signer';
-import { DeliveryStatus } from './webhook-delivery.entity';
 
 /** Thrown to let BullMQ schedule the next attempt; the delay comes from WEBHOOK_RETRY_DELAYS. */
 export class RetryLater extends Error {
@@ -34,15 +33,15 @@ export class DeliveryAttemptService {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly store: DeliveryStore,
+    private readonly deliveries: DeliveriesRepository,
     private readonly http: DeliveryHttpClient,
     private readonly secretBox: SecretBox,
   ) {}
 
   async attempt(deliveryId: string, manual = false): Promise<void> {
-    const target = await this.store.claim({ deliveryId, manual });
+    const target = await this.deliveries.claim({ deliveryId, manual });
     if (!target) {
-      if (!manual) await this.store.settleIfDisabled(deliveryId);
+      if (!manual) await this.deliveries.settleIfEndpointDisabled(deliveryId);
       return;
     }
     const at = new Date();
@@ -79,24 +78,30 @@ export class DeliveryAttemptService {
     return headers;
   }
 
+  /**
+   * Logs the attempt and moves the delivery on: succeeded; pending again while automatic retries are
+   * left (none after a 410 or by hand); otherwise failed — except that a by-hand retry of a pending
+   * delivery leaves its schedule alone unless the endpoint is gone.
+   */
   private async record(
     target: ClaimedDelivery,
     at: Date,
     result: DeliveryResult,
     manual: boolean,
   ): Promise<void> {
+    const attempt = { delivery: target, at, result };
+    if (result.ok) return this.deliveries.succeed(attempt);
     const delays = this.config.webhooks.retryDelaysMs;
     const gone = result.statusCode === 410;
-    const retryIn =
-      !result.ok && !gone && !manual && target.attempt <= delays.length ? delays[target.attempt - 1] : null;
-    let status: DeliveryStatus | null = null;
-    if (result.ok) status = 'succeeded';
-    else if (retryIn !== null) status = 'pending';
-    else if (!manual || gone || target.status === 'failed') status = 'failed';
-    await this.store.record({ delivery: target, at, result, status, retryInMs: retryIn });
-    if (result.ok) return;
-    if (retryIn !== null) throw new RetryLater(retryIn, result.error ?? 'delivery failed');
-    throw new UnrecoverableError(result.error ?? 'delivery failed');
+    const reason = result.error ?? 'delivery failed';
+    if (!gone && !manual && target.attempt <= delays.length) {
+      const retryIn = delays[target.attempt - 1];
+      await this.deliveries.retryLater(attempt, retryIn);
+      throw new RetryLater(retryIn, reason);
+    }
+    if (!manual || gone || target.status === 'failed') await this.deliveries.fail(attempt);
+    else await this.deliveries.logAttempt(attempt);
+    throw new UnrecoverableError(reason);
   }
 
   private decrypt(stored: string, context: string): string {

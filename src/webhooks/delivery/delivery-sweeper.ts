@@ -1,11 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
-import { DataSource } from 'typeorm';
 import { PeriodicTask } from '../../common/periodic-task';
 import { DeliverJob, jobNeedsReplacing, QUEUES } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { DeliveriesRepository } from './deliveries.repository';
 import { WebhookOutbox } from './webhook-outbox.service';
 
 /** A due delivery younger than this is left alone: its job is most likely being enqueued or run. */
@@ -23,7 +22,7 @@ export class DeliverySweeper extends PeriodicTask {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly deliveries: DeliveriesRepository,
     @InjectQueue(QUEUES.webhookDelivery) private readonly queue: Queue<DeliverJob>,
     private readonly outbox: WebhookOutbox,
   ) {
@@ -35,14 +34,9 @@ export class DeliverySweeper extends PeriodicTask {
   }
 
   protected async runOnce(): Promise<void> {
-    const due: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM webhook_deliveries
-        WHERE status = 'pending' AND next_attempt_at <= now() - $1 * interval '1 millisecond'
-        ORDER BY next_attempt_at LIMIT $2`,
-      [GRACE_MS, BATCH],
-    );
+    const due = await this.deliveries.dueFor(GRACE_MS, BATCH);
     const lost: string[] = [];
-    for (const { id } of due) {
+    for (const id of due) {
       if (await jobNeedsReplacing(await this.queue.getJob(id))) lost.push(id);
     }
     if (lost.length === 0) return;

@@ -1,13 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
 import { SecretBox } from '../../common/crypto/secret-box';
 import { ApiError } from '../../common/errors/api-error';
 import { validationFailed } from '../../common/errors/validation';
 import { assertWebhookUrlAllowed, WebhookUrlError } from '../../common/http/webhook-url';
-import { Page, PageQueryDto, paginate } from '../../common/pagination';
+import { Page, PageQueryDto } from '../../common/pagination';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import type { Tx } from '../../database/sql';
 import { WebhookOutbox } from '../delivery/webhook-outbox.service';
 import { INTEGRATION_EVENTS, TEST_EVENT } from '../webhook-event-types';
 import {
@@ -18,6 +17,7 @@ import {
 } from './dto/webhook-endpoint.dto';
 import { endpointSecretContext, newEndpointSecret } from './endpoint-secrets';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
+import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 
 /** How long a rotated-out secret keeps signing beside the new one. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
@@ -38,14 +38,14 @@ function toDto(endpoint: WebhookEndpoint): WebhookDto {
 export class WebhookEndpointsService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectRepository(WebhookEndpoint) private readonly endpoints: Repository<WebhookEndpoint>,
+    private readonly endpoints: WebhookEndpointsRepository,
     private readonly secretBox: SecretBox,
     private readonly outbox: WebhookOutbox,
   ) {}
 
   async create(agencyId: string, dto: CreateWebhookDto): Promise<WebhookWithSecretDto> {
     await this.checkUrl(dto.url, 'url');
-    const endpoint = this.endpoints.create({
+    const endpoint = this.endpoints.build({
       agencyId,
       kind: 'custom',
       url: dto.url,
@@ -58,11 +58,7 @@ export class WebhookEndpointsService {
   }
 
   async list(agencyId: string, query: PageQueryDto): Promise<Page<WebhookDto>> {
-    const qb = this.endpoints
-      .createQueryBuilder('endpoint')
-      .where('endpoint.agency_id = :agencyId', { agencyId })
-      .andWhere(`endpoint.kind = 'custom'`);
-    const page = await paginate(qb, query);
+    const page = await this.endpoints.pageOfCustom(agencyId, query);
     return { items: page.items.map(toDto), nextCursor: page.nextCursor };
   }
 
@@ -83,7 +79,7 @@ export class WebhookEndpointsService {
 
   async remove(agencyId: string, id: string): Promise<void> {
     await this.find(agencyId, id);
-    await this.endpoints.delete({ id, agencyId });
+    await this.endpoints.removeCustom(agencyId, id);
   }
 
   /** A new secret; the previous one keeps signing (both `v1,` entries) for ROTATION_OVERLAP_MS. */
@@ -113,24 +109,24 @@ export class WebhookEndpointsService {
    * Keeps the integration page's webhook_url an endpoint like any other (subscribed to call.completed
    * and call.failed). Runs in the caller's transaction.
    */
-  async syncIntegrationEndpoint(em: EntityManager, agencyId: string, url: string | null): Promise<void> {
-    const repo = em.getRepository(WebhookEndpoint);
-    const existing = await repo.findOneBy({ agencyId, kind: 'integration' });
+  async syncIntegrationEndpoint(tx: Tx, agencyId: string, url: string | null): Promise<void> {
+    const existing = await this.endpoints.findIntegration(tx, agencyId);
     if (url === null) {
-      if (existing) await repo.update(existing.id, { active: false });
+      if (existing) await this.endpoints.deactivate(tx, existing.id);
       return;
     }
-    const endpoint = existing ?? repo.create({ agencyId, kind: 'integration', events: INTEGRATION_EVENTS });
+    const endpoint =
+      existing ?? this.endpoints.build({ agencyId, kind: 'integration', events: INTEGRATION_EVENTS });
     endpoint.url = url;
     endpoint.active = true;
     endpoint.disabledReason = null;
     if (!existing) this.assignNewSecret(endpoint);
-    await repo.save(endpoint);
+    await this.endpoints.saveIn(tx, endpoint);
   }
 
   /** The endpoint, only if it belongs to this agency (and is one of its /api/v1/webhooks endpoints). */
   async find(agencyId: string, id: string): Promise<WebhookEndpoint> {
-    const endpoint = await this.endpoints.findOneBy({ id, agencyId, kind: 'custom' });
+    const endpoint = await this.endpoints.findCustom(agencyId, id);
     if (!endpoint) throw ApiError.notFound('webhook_not_found', `No webhook ${id} in this agency`);
     return endpoint;
   }

@@ -1,4 +1,4 @@
-import { inRoundsOfDistinct } from './delivery-store';
+import { inRoundsOfDistinct } from './deliveries.repository';
 
 describe('inRoundsOfDistinct', () => {
   it('writes a batch in one round when no delivery appears twice', async () => {
