@@ -251,7 +251,7 @@ start_processes() {
   echo "$SIM_PID" > "$DEMO_DIR/sim.pid"
   wait_until simulator "$SIM_PID" "$SIM_LOG" http_200 "$SIM_URL/_sim/calls"
 
-  start "app (API + workers)" "$APP_LOG" node dist/src/main.js
+  start "app (API + workers)" "$APP_LOG" node --heap-growing-percent=100 dist/src/main.js
   APP_PID=$STARTED_PID
   echo "$APP_PID" > "$DEMO_DIR/app.pid"
   log "waiting for $URL/health (migrations run at start-up)"

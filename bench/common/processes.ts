@@ -82,7 +82,8 @@ export interface AppProcess extends Proc {
 }
 
 /**
- * `node [nodeArgs] dist/src/main.js` with exactly the world's environment plus `env` (APP_ROLE, PORT…).
+ * `node --heap-growing-percent=100 [nodeArgs] dist/src/main.js` (as `npm run start:prod` starts it) with
+ * exactly the world's environment plus `env` (APP_ROLE, PORT…).
  * For role api, resolves once GET /health answers 200.
  */
 export async function startSwitchboard(
@@ -92,7 +93,10 @@ export async function startSwitchboard(
 ): Promise<AppProcess> {
   const full: Record<string, string> = { PATH: process.env.PATH ?? '', ...world.env, ...env };
   const proc = track(
-    spawn(process.execPath, [...nodeArgs, MAIN_JS], { env: full, stdio: ['ignore', 'pipe', 'pipe'] }),
+    spawn(process.execPath, ['--heap-growing-percent=100', ...nodeArgs, MAIN_JS], {
+      env: full,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
   );
   const url = `http://127.0.0.1:${full.PORT ?? '3000'}`;
   if (full.APP_ROLE !== 'worker') {

@@ -146,7 +146,7 @@ export class Emitter {
   ) {}
 
   static async start(world: BenchWorld, referenceQueue: string): Promise<Emitter> {
-    // @nestjs/config validates process.env itself, so the emitter's environment is this process's.
+    // The emitter's environment is this process's, as a spawned app's would be.
     Object.assign(process.env, world.env, { APP_ROLE: 'api' });
     const config = buildAppConfig(process.env);
     const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {

@@ -1,4 +1,3 @@
-import { DEFAULT_DATABASE_URL } from '../database/migrate';
 import { ConfigValidationError, EnvironmentVariables, validateEnvironment } from './env.schema';
 
 export type AppRole = 'api' | 'worker' | 'all';
@@ -32,6 +31,9 @@ export interface AppConfig {
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** CONTRACT §2; also the default of `npm run migration:run` and the TypeORM CLI. */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/switchboard';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

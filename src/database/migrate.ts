@@ -1,12 +1,11 @@
 import 'reflect-metadata';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
+import { DEFAULT_DATABASE_URL } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 
 /** Arbitrary but fixed: every replica takes the same advisory lock around migrations. */
 const MIGRATION_LOCK_ID = 7_240_311_901;
-
-export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/switchboard';
 
 export class DatabaseSetupError extends Error {}
 

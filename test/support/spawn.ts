@@ -43,7 +43,11 @@ export function childEnv(env: Record<string, string>): Record<string, string> {
 
 /** Starts `node <script> <args>` with exactly `env`, collecting its output. */
 export function spawnNode(script: string, args: string[], env: Record<string, string>): NodeProcess {
-  const child = spawn(process.execPath, [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const flags = script === MAIN_JS ? ['--heap-growing-percent=100'] : []; // as `npm run start:prod`
+  const child = spawn(process.execPath, [...flags, script, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   let timedOut = false;
