@@ -5,10 +5,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { BULL_BOARD_ROUTE } from './app.module';
 import { API_KEY_SCHEME, JWT_SCHEME } from './auth/auth.decorator';
-import { registerContactsImportBody } from './campaigns/contacts/contacts-import-body';
 import { AllowedMethods } from './common/errors/allowed-methods';
 import { basicAuthMatches } from './common/http/basic-auth';
-import { registerRequestLogging } from './common/logging';
+import { appLogger, registerRequestLogging } from './common/logging';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 
 /** Options for NestFactory.create: raw bodies are kept for signature checks (Ultravox ingest). */
@@ -44,7 +43,6 @@ export function configureApp(app: NestFastifyApplication): void {
 
   const allowedMethods = app.get(AllowedMethods);
   fastify.addHook('onRoute', (route) => allowedMethods.add(route.method, route.url));
-  registerContactsImportBody(fastify);
 
   if (config.bullBoard) {
     const { username, password } = config.bullBoard;
@@ -61,7 +59,7 @@ export function configureApp(app: NestFastifyApplication): void {
     });
   }
 
-  registerRequestLogging(fastify);
+  registerRequestLogging(fastify, appLogger(app));
 
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApiConfig()), {
     jsonDocumentUrl: 'docs-json',

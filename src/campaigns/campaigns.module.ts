@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Agency } from '../agencies/agency.entity';
 import { Agent } from '../agents/agent.entity';
@@ -12,6 +14,7 @@ import { CampaignsService } from './campaigns.service';
 import { ContactImportService } from './contacts/contact-import.service';
 import { CampaignContactsController } from './contacts/contacts.controller';
 import { CampaignContactsService } from './contacts/contacts.service';
+import { registerContactsImportBody } from './contacts/contacts-import-body';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Campaign, CampaignContact, Agent, Agency]), WebhookOutboxModule],
@@ -26,7 +29,13 @@ export class CampaignsCoreModule {}
   controllers: [CampaignsController, CampaignContactsController],
   providers: [ContactImportService, CampaignContactsService],
 })
-export class CampaignsModule {}
+export class CampaignsModule {
+  /** The CSV import's body parser, registered before the routes are (none in an application context). */
+  constructor(adapterHost: HttpAdapterHost) {
+    const fastify = adapterHost.httpAdapter?.getInstance<FastifyInstance>();
+    if (fastify) registerContactsImportBody(fastify);
+  }
+}
 
 /** The worker side: the dispatcher that dials contacts and finishes campaigns. */
 @Module({

@@ -1,12 +1,10 @@
-import fastify, { FastifyInstance, FastifyRequest } from 'fastify';
-import { PinoLogger } from 'nestjs-pino';
-import { storage } from 'nestjs-pino/storage';
-import { Options, pinoHttp } from 'pino-http';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
+import fastify, { FastifyInstance } from 'fastify';
 import { get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import type { AppConfig } from '../config/app-config';
-import { loggerParams, registerRequestLogging } from './logging';
+import { createLogger, RedactInLogs, redactInLogsConfig, registerRequestLogging } from './logging';
 
 const INGEST = '/functions/v1/webhook-ingest/:agencyId/:webhookSecret';
 
@@ -19,21 +17,19 @@ async function appLogging(logLevel: string) {
       done();
     },
   });
-  const config = { logLevel } as AppConfig;
-  // As nestjs-pino's LoggerModule does when Nest initialises it.
-  Object.assign(PinoLogger, { root: pinoHttp(loggerParams(config).pinoHttp as Options, sink).logger });
+  const logger = createLogger({ logLevel }, sink);
   const app: FastifyInstance = fastify({ genReqId: (req) => String(req.headers['x-request-id']) });
-  registerRequestLogging(app);
-  const handler = async (request: FastifyRequest) => {
-    if (request.headers['x-log'])
-      storage.getStore()?.logger.warn({ key: { api_key: 'sb_x' } }, 'while handling');
+  registerRequestLogging(app, logger);
+  const handler = async (request: { headers: Record<string, unknown> }) => {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (request.headers['x-log']) logger.warn({ key: { api_key: 'sb_x' } }, 'while handling');
     return 'ok';
   };
-  app.post(INGEST, handler);
+  app.post(INGEST, { config: redactInLogsConfig('webhookSecret') }, handler);
   app.get('/api/v1/calls', handler);
   app.get('/slow', () => new Promise((resolve) => setTimeout(() => resolve('late'), 300)));
   await app.ready();
-  return { app, lines };
+  return { app, lines, logger };
 }
 
 describe('request logging', () => {
@@ -46,7 +42,13 @@ describe('request logging', () => {
     '%s %s: logs written while handling it and its completion carry the request id',
     async (method, url, logged) => {
       const { app, lines } = await appLogging('info');
-      await app.inject({ method: method as 'GET', url, headers: { 'x-request-id': 'r-1', 'x-log': '1' } });
+      const payload = method === 'POST' ? { event: 'call.started' } : undefined;
+      await app.inject({
+        method: method as 'GET',
+        url,
+        payload,
+        headers: { 'x-request-id': 'r-1', 'x-log': '1' },
+      });
       const req = { id: 'r-1', method, url: logged };
       expect(lines).toEqual([
         expect.objectContaining({ level: 40, req, key: { api_key: '[redacted]' }, msg: 'while handling' }),
@@ -60,8 +62,8 @@ describe('request logging', () => {
     ['POST', '/functions/v1/webhook-ingest/a1/s3cret'],
     ['GET', '/api/v1/calls'],
   ])('%s %s makes no per-request logger when nothing is logged', async (method, url) => {
-    const { app, lines } = await appLogging('error');
-    const child = jest.spyOn(PinoLogger.root, 'child');
+    const { app, lines, logger } = await appLogging('error');
+    const child = jest.spyOn(logger, 'child');
     await app.inject({ method: method as 'GET', url });
     expect(child).not.toHaveBeenCalled();
     expect(lines).toEqual([]);
@@ -89,5 +91,17 @@ describe('request logging', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('RedactInLogs adds to the route config a RouteConfig below it set', () => {
+    class Routes {
+      @RedactInLogs('webhookSecret')
+      @RouteConfig({ other: true })
+      receive() {}
+    }
+    expect(Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, Routes.prototype.receive)).toEqual({
+      other: true,
+      redactInLogs: ['webhookSecret'],
+    });
   });
 });

@@ -1,10 +1,9 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { Params, PinoLogger } from 'nestjs-pino';
-import { Store, storage } from 'nestjs-pino/storage';
-import type { Logger } from 'pino';
-import type { Options as HttpLoggerOptions } from 'pino-http';
+import type { INestApplication } from '@nestjs/common';
+import { FASTIFY_ROUTE_CONFIG_METADATA } from '@nestjs/platform-fastify/constants';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Params, PARAMS_PROVIDER_TOKEN } from 'nestjs-pino';
+import { DestinationStream, Logger, pino } from 'pino';
 import type { AppConfig } from '../config/app-config';
 
 /** Never logged, wherever they appear (CONTRACT §4, STYLE "Code"). */
@@ -22,86 +21,123 @@ export const REDACTED_PATHS = [
   'err.config',
 ];
 
-const levelFor = (statusCode: number, err?: unknown) => (err || statusCode >= 500 ? 'error' : 'info');
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Path parameters whose values are never logged (RedactInLogs). */
+    redactInLogs?: string[];
+  }
+}
 
-/** pino JSON logs with a request id (taken from X-Request-Id when the caller sends one). */
-function httpLoggerOptions(config: AppConfig): HttpLoggerOptions {
-  return {
-    level: config.logLevel,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    // Fastify assigns the request id (app.setup.ts); this only covers a request that bypassed it.
-    genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? randomUUID(),
-    customLogLevel: (_req, res, err) => levelFor(res.statusCode, err),
-    // Ultravox's ingest URL carries a secret path segment: log the route pattern, not the URL.
-    serializers: {
-      req: (req: { id: string; method: string; url: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: req.url.replace(/(\/webhook-ingest\/[^/]+\/)[^/?]+/, '$1[redacted]'),
-      }),
-    },
+/** The Fastify route config RedactInLogs sets, for a route added to Fastify directly. */
+export const redactInLogsConfig = (...params: string[]) => ({ redactInLogs: params });
+
+/**
+ * A route whose path carries a secret (Ultravox's ingest URL): its request lines show these path
+ * parameters as `[redacted]`. Merged into the route's Fastify config: place it above a RouteConfig (a
+ * RouteConfig above it would replace the whole config).
+ */
+export const RedactInLogs =
+  (...params: string[]): MethodDecorator =>
+  (_target, _key, descriptor) => {
+    const handler = descriptor.value as object;
+    const config: object | undefined = Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler);
+    Reflect.defineMetadata(
+      FASTIFY_ROUTE_CONFIG_METADATA,
+      { ...config, ...redactInLogsConfig(...params) },
+      handler,
+    );
   };
+
+/** The URL as logged: the route's RedactInLogs parameters replaced by `[redacted]`, the query kept. */
+function urlForLogs(request: FastifyRequest): string {
+  const names = request.routeOptions.config?.redactInLogs;
+  if (!names?.length) return request.url;
+  const [path, ...query] = request.url.split('?');
+  const segments = path.split('/');
+  const pattern = (request.routeOptions.url ?? '').split('/');
+  // A route whose pattern does not map segment by segment is logged as its pattern, values left out.
+  if (pattern.length !== segments.length) return request.routeOptions.url ?? '[redacted]';
+  const redacted = segments.map((segment, i) =>
+    pattern[i].startsWith(':') && names.includes(pattern[i].slice(1)) ? '[redacted]' : segment,
+  );
+  return [redacted.join('/'), ...query].join('?');
+}
+
+/** The request being handled, for the lines logged while handling it (see `mixin` below). */
+const handling = new AsyncLocalStorage<FastifyRequest>();
+
+const levelFor = (statusCode: number) => (statusCode >= 500 ? 'error' : 'info');
+
+/**
+ * The process's one pino logger: JSON lines, secrets redacted. A line written while a request is
+ * handled carries that request (`req`: id, method, url) through pino's `mixin`, which runs only for a
+ * line that is written: no logger is made per request (docs/benchmarks.md#request-logger-on-first-use).
+ */
+export function createLogger(config: Pick<AppConfig, 'logLevel'>, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level: config.logLevel,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      mixin: () => {
+        const request = handling.getStore();
+        return request ? { req: request } : {};
+      },
+      serializers: {
+        req: (request: FastifyRequest) => ({
+          id: request.id,
+          method: request.method,
+          url: urlForLogs(request),
+        }),
+        res: (reply: FastifyReply) => ({ statusCode: reply.statusCode, headers: reply.getHeaders() }),
+      },
+    },
+    destination,
+  );
 }
 
 /**
- * nestjs-pino's logger; requests are bound to their logger by `registerRequestLogging` rather than by
- * its Nest middleware: with no Nest middleware, Fastify's middie has nothing to do per request (it
- * copied ip, hostname, query and more onto every request for the middleware to read).
+ * nestjs-pino as Nest's logger, writing through the logger above (its `pinoHttp.logger` option). Its
+ * pino-http middleware is not applied (`forRoutes: []`): it would make a logger per request and
+ * run every request through Fastify's middleware layer; registerRequestLogging logs requests instead.
  */
 export function loggerParams(config: AppConfig): Params {
-  return { pinoHttp: httpLoggerOptions(config), forRoutes: [] };
+  return { pinoHttp: { logger: createLogger(config) }, forRoutes: [] };
 }
 
-/** nestjs-pino's request store, whose logger (bound to the request) is made only when something logs. */
-class LazyRequestStore implements Store {
-  private made?: Logger;
-  responseLogger?: Logger;
-  readonly startedAt = performance.now();
-
-  constructor(private readonly request: FastifyRequest) {}
-
-  get logger(): Logger {
-    this.made ??= PinoLogger.root.child({ req: Object.assign(this.request.raw, { id: this.request.id }) });
-    return this.made;
-  }
-
-  /** PinoLogger.assign() replaces it with a child carrying more fields. */
-  set logger(logger: Logger) {
-    this.made = logger;
-  }
+/** The logger of an app whose LoggerModule was configured with loggerParams. */
+export function appLogger(app: INestApplication): Logger {
+  const { pinoHttp } = app.get<Params>(PARAMS_PROVIDER_TOKEN);
+  return (pinoHttp as { logger: Logger }).logger;
 }
 
 /**
- * What nestjs-pino's middleware did, as a Fastify hook: each request is logged when it ends, and logs
- * written while handling it (Nest's Logger) carry it. The request's logger is made on first use:
- * pino-http's logger per request (a child with the request serialized and redacted, even when nothing
- * is logged) is a measurable share of the hot routes' CPU (docs/benchmarks.md#request-logger-on-first-use).
- * A request the client abandons is logged as 'request aborted'. Register after the hooks that may
- * answer before the request is logged.
+ * One line per request, when it ends, through Fastify's hooks: 'request completed' (or 'request
+ * errored' at error level for a 5xx) with its status and time, 'request aborted' when the client went
+ * away first. Lines logged while the route handles it carry the request. Register after the hooks that
+ * may answer before the request is logged.
  */
-export function registerRequestLogging(fastify: FastifyInstance): void {
-  const stores = new WeakMap<FastifyRequest, LazyRequestStore>();
+export function registerRequestLogging(fastify: FastifyInstance, logger: Logger): void {
+  const startedAt = new WeakMap<FastifyRequest, number>();
   fastify.addHook('onRequest', (request, _reply, done) => {
-    const store = new LazyRequestStore(request);
-    stores.set(request, store);
-    storage.run(store, done);
+    startedAt.set(request, performance.now());
+    done();
   });
+  // After the body is parsed: parsing runs in the request stream's callbacks, outside any context.
+  fastify.addHook('preHandler', (request, _reply, done) => handling.run(request, done));
   fastify.addHook('onResponse', (request, reply, done) => {
-    const store = stores.get(request);
     const level = levelFor(reply.statusCode);
-    if (store && PinoLogger.root.isLevelEnabled(level)) {
-      store.logger[level](
-        { res: reply.raw, responseTime: Math.round(reply.elapsedTime) },
+    if (logger.isLevelEnabled(level)) {
+      logger[level](
+        { req: request, res: reply, responseTime: Math.round(reply.elapsedTime) },
         level === 'error' ? 'request errored' : 'request completed',
       );
     }
     done();
   });
-  // The client went away before the answer (pino-http logged these too).
   fastify.addHook('onRequestAbort', (request, done) => {
-    const store = stores.get(request);
-    if (store && PinoLogger.root.isLevelEnabled('warn')) {
-      store.logger.warn({ responseTime: Math.round(performance.now() - store.startedAt) }, 'request aborted');
+    if (logger.isLevelEnabled('warn')) {
+      const responseTime = Math.round(performance.now() - (startedAt.get(request) ?? performance.now()));
+      logger.warn({ req: request, responseTime }, 'request aborted');
     }
     done();
   });

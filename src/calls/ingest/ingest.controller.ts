@@ -3,6 +3,7 @@ import { ApiBody, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../../auth/auth.decorator';
 import { ApiErrorResponses } from '../../common/errors/api-error-responses.decorator';
+import { RedactInLogs } from '../../common/logging';
 import { IngestService } from './ingest.service';
 
 @ApiTags('Ultravox webhooks')
@@ -16,6 +17,7 @@ export class IngestController {
    * event once per (callId, event) and answers 204 at once.
    */
   @Post(':agencyId/:webhookSecret')
+  @RedactInLogs('webhookSecret')
   @HttpCode(204)
   @Public()
   @ApiBody({
