@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
-import { Page, PageQueryDto, paginate } from '../common/pagination';
+import { Page, PageQueryDto } from '../common/pagination';
+import { paginate } from '../database/pagination';
 import { Agent } from './agent.entity';
 import { AgentDto, CreateAgentDto, UpdateAgentDto } from './dto/agent.dto';
 

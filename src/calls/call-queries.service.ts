@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
-import { Page, paginate } from '../common/pagination';
+import { Page } from '../common/pagination';
+import { paginate } from '../database/pagination';
 import { Call, CallEvent } from './call.entity';
 import { CallDto, CallQueryDto, CallWithTimelineDto } from './dto/call.dto';
 

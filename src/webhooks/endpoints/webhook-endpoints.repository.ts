@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DeepPartial, Repository } from 'typeorm';
-import { Page, PageQueryDto, paginate } from '../../common/pagination';
+import { Page, PageQueryDto } from '../../common/pagination';
+import { paginate } from '../../database/pagination';
 import type { Tx } from '../../database/sql';
 import { EndpointKind, WebhookEndpoint } from './webhook-endpoint.entity';
 
