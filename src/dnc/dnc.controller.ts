@@ -3,7 +3,7 @@ import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { ANY_ROLE, Auth, CurrentAuth, WRITE_ROLES } from '../auth/auth.decorator';
 import type { AuthContext } from '../auth/auth-context';
 import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
-import { SuccessResponseDto } from '../integrations/dto/save-ultravox-integration.dto';
+import { SuccessResponseDto } from '../common/dto/success-response.dto';
 import { DncNumbersPipe, E164ParamPipe } from './dnc.pipes';
 import { DncService } from './dnc.service';
 import { AddDncNumbersDto, AddDncNumbersResponseDto, DncListResponseDto, DncQueryDto } from './dto/dnc.dto';

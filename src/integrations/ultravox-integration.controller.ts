@@ -2,11 +2,11 @@ import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ANY_ROLE, Auth, CurrentAuth, OWNER_ONLY } from '../auth/auth.decorator';
 import type { AuthContext } from '../auth/auth-context';
+import { SuccessResponseDto } from '../common/dto/success-response.dto';
 import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
 import {
   SaveUltravoxIntegrationDto,
   SaveUltravoxIntegrationResponseDto,
-  SuccessResponseDto,
   UltravoxIntegrationResponseDto,
   WebhookUrlResponseDto,
 } from './dto/save-ultravox-integration.dto';

@@ -44,7 +44,3 @@ export class WebhookUrlResponseDto {
   success: boolean;
   webhook_url: string;
 }
-
-export class SuccessResponseDto {
-  success: boolean;
-}

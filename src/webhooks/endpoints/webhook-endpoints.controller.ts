@@ -5,7 +5,7 @@ import type { AuthContext } from '../../auth/auth-context';
 import { uuidParam } from '../../common/errors/validation';
 import { ApiErrorResponses } from '../../common/errors/api-error-responses.decorator';
 import { PageQueryDto } from '../../common/pagination';
-import { SuccessResponseDto } from '../../integrations/dto/save-ultravox-integration.dto';
+import { SuccessResponseDto } from '../../common/dto/success-response.dto';
 import { DeliveriesService } from '../delivery/deliveries.service';
 import { DeliveryListResponseDto, DeliveryQueryDto } from '../delivery/dto/delivery.dto';
 import {
