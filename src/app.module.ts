@@ -7,6 +7,7 @@ import { FastifyAdapter as BullBoardFastifyAdapter } from '@bull-board/fastify';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { LoggerModule } from 'nestjs-pino';
 import { AgenciesModule } from './agencies/agencies.module';
+import { AgencyDataModule } from './agencies/agency-data.module';
 import { AgentsModule } from './agents/agents.module';
 import { AuthModule } from './auth/auth.module';
 import { CryptoModule } from './common/crypto/crypto.module';
@@ -55,12 +56,13 @@ const infrastructure = (config: AppConfig): NonNullable<ModuleMetadata['imports'
     }),
   }),
   CryptoModule,
+  AgencyDataModule,
 ];
 
 /** The HTTP API: controllers, guard, error shape, operator surfaces. */
 function apiModules(config: AppConfig): NonNullable<ModuleMetadata['imports']> {
   const modules: NonNullable<ModuleMetadata['imports']> = [
-    AuthModule,
+    AuthModule.forRoot([AgenciesModule, IntegrationsModule]),
     HealthModule,
     AgenciesModule,
     IntegrationsModule,

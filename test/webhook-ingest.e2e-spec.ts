@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { INGEST_SECRETS_TTL_MS } from '../src/calls/ingest/ingest-secrets';
+import { AGENCY_SECRETS_TTL_MS } from '../src/agencies/agency-secrets';
 import { startUltravoxSim, ultravoxSignatureHeader, UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency, subscribe, trigger } from './support/call-fixtures';
 import { createAgency, TestAgency, ultravoxKey } from './support/fixtures';
@@ -343,13 +343,13 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
         const secret = signingSecret(agency, agency.ultravoxKey);
         const oldPath = await ingestPath(agency);
         const toOther = { secrets: [secret], to: other.url };
-        // The other process now holds the agency's secrets in its cache (INGEST_SECRETS_TTL_MS, 5 s).
+        // The other process now holds the agency's secrets in its cache (AGENCY_SECRETS_TTL_MS, 5 s).
         expect((await post(oldPath, webhook('call.started'), toOther)).status).toBe(204);
         await rotate(agency);
         const rotatedAt = Date.now();
         await waitFor(
           async () => (await post(oldPath, webhook('call.started'), toOther)).status === 404,
-          INGEST_SECRETS_TTL_MS,
+          AGENCY_SECRETS_TTL_MS,
           'the other process to refuse the old ingest URL',
         );
         expect(Date.now() - rotatedAt).toBeLessThan(1_000);

@@ -1,14 +1,13 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { USER_LOOKUP } from '../auth/credentials';
+import { AgenciesRepository } from './agencies.repository';
 import { AgenciesService } from './agencies.service';
 import { AgencyController } from './agency.controller';
-import { Agency } from './agency.entity';
-import { User } from './user.entity';
 
+/** AgenciesRepository and AgencySecrets come from the global AgencyDataModule. */
 @Module({
-  imports: [TypeOrmModule.forFeature([Agency, User])],
   controllers: [AgencyController],
-  providers: [AgenciesService],
-  exports: [AgenciesService, TypeOrmModule],
+  providers: [AgenciesService, { provide: USER_LOOKUP, useExisting: AgenciesRepository }],
+  exports: [AgenciesService, USER_LOOKUP],
 })
 export class AgenciesModule {}

@@ -1,55 +1,39 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, Repository } from 'typeorm';
-import { SecretBox } from '../common/crypto/secret-box';
 import { randomSecret } from '../common/crypto/random-secret';
 import { ApiError } from '../common/errors/api-error';
+import { AgenciesRepository } from './agencies.repository';
+import { AgencySecrets } from './agency-secrets';
 import { Agency } from './agency.entity';
 import { Role, User } from './user.entity';
 import { AgencyDto, UpdateAgencyDto } from './dto/agency.dto';
 
-/** Encryption context of an agency's secrets: binds each ciphertext to its agency and column. */
-export const agencySecretContext = (agencyId: string, column: string) => `agency:${agencyId}:${column}`;
-
 @Injectable()
 export class AgenciesService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectRepository(Agency) private readonly agencies: Repository<Agency>,
-    @InjectRepository(User) private readonly users: Repository<User>,
-    private readonly secretBox: SecretBox,
+    private readonly agencies: AgenciesRepository,
+    private readonly secrets: AgencySecrets,
   ) {}
 
   /** Creates an agency with its owner, in one transaction. */
   async createAgency(name: string, ownerEmail: string): Promise<{ agency: Agency; owner: User }> {
     await this.assertEmailFree(ownerEmail);
-    return this.dataSource.transaction(async (em) => {
-      const id = randomUUID();
-      const ingestSecretEncrypted = this.secretBox.encrypt(
-        randomSecret(),
-        agencySecretContext(id, 'ingest_secret'),
-      );
-      const agency = em.create(Agency, { id, name, ingestSecretEncrypted });
-      await em.insert(Agency, agency);
-      const owner = em.create(User, { agencyId: agency.id, email: ownerEmail, role: 'agency_owner' });
-      await em.insert(User, owner);
-      return { agency, owner };
-    });
+    const id = randomUUID();
+    const ingestSecretEncrypted = this.secrets.encrypt('ingest_secret', id, randomSecret());
+    return this.agencies.createWithOwner({ id, name, ingestSecretEncrypted }, ownerEmail);
   }
 
   async addUser(agencyId: string, email: string, role: Role): Promise<User> {
-    if (!(await this.agencies.existsBy({ id: agencyId }))) {
+    if (!(await this.agencies.exists(agencyId))) {
       throw ApiError.notFound('agency_not_found', `No agency ${agencyId}`);
     }
     await this.assertEmailFree(email);
-    const user = this.users.create({ agencyId, email, role });
-    await this.users.insert(user);
-    return user;
+    return this.agencies.insertUser(agencyId, email, role);
   }
 
   async settings(agencyId: string): Promise<AgencyDto> {
-    const agency = await this.agencies.findOneByOrFail({ id: agencyId });
+    const agency = await this.agencies.find(agencyId);
+    if (!agency) throw ApiError.notFound('agency_not_found', 'Agency not found');
     return {
       id: agency.id,
       name: agency.name,
@@ -67,14 +51,11 @@ export class AgenciesService {
   }
 
   async findUser(userId: string): Promise<User | null> {
-    return this.users.findOneBy({ id: userId });
+    return this.agencies.findUser(userId);
   }
 
   private async assertEmailFree(email: string): Promise<void> {
-    const taken = await this.users
-      .createQueryBuilder('u')
-      .where('lower(u.email) = lower(:email)', { email })
-      .getExists();
-    if (taken) throw ApiError.conflict('email_taken', `A user with email ${email} already exists`);
+    if (await this.agencies.emailTaken(email))
+      throw ApiError.conflict('email_taken', `A user with email ${email} already exists`);
   }
 }

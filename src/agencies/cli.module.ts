@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { AppConfigModule } from '../config/config.module';
 import { dataSourceOptions } from '../database/data-source-options';
 import { AgenciesModule } from './agencies.module';
+import { AgencyDataModule } from './agency-data.module';
 
 /** Just what the operator CLI needs: no HTTP, no queues, no Redis. */
 @Module({})
@@ -17,6 +18,7 @@ export class CliModule {
         AppConfigModule.forRoot(config),
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, { poolSize: 2 })),
         CryptoModule,
+        AgencyDataModule,
         AgenciesModule,
       ],
       providers: [JwtService],

@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { Role } from '../auth/roles';
 
-export const ROLES = ['agency_owner', 'agency_admin', 'agency_member'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from '../auth/roles';
 
 @Entity('users')
 export class User {

@@ -1,4 +1,4 @@
-import type { Role } from '../agencies/user.entity';
+import type { Role } from './roles';
 
 /** Who is calling, as established by the global AuthGuard. Every service call is scoped by `agencyId`. */
 export type AuthContext =

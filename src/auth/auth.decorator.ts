@@ -1,7 +1,7 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ROLES, Role } from '../agencies/user.entity';
+import { ROLES, Role } from './roles';
 import { ErrorBodyDto } from '../common/errors/error-body.dto';
 import type { AuthContext } from './auth-context';
 

@@ -1,37 +1,15 @@
 import { CanActivate, ExecutionContext, HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DataSource, Repository } from 'typeorm';
 import { isUUID } from 'class-validator';
-import { User } from '../agencies/user.entity';
 import { ApiError } from '../common/errors/api-error';
-import { batchPerTick } from '../common/batch-per-tick';
-import { byOrdinality, runSql, statement } from '../database/sql';
 import { AuthContext } from './auth-context';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { RateLimiter, rateLimitHeaders } from '../common/rate-limit/rate-limiter';
 import { AUTH_METADATA, AuthRequirement } from './auth.decorator';
 import { hashApiKey, looksLikeApiKey } from './api-key-format';
+import { API_KEY_LOOKUP, ApiKeyLookup, USER_LOOKUP, UserLookup } from './credentials';
 import { InvalidTokenError, JwtService } from './jwt.service';
-
-interface ActiveApiKey {
-  id: string;
-  agency_id: string;
-  api_enabled: boolean;
-}
-
-/**
- * The active keys with these hashes and their agencies' switch. Read on every request, never cached: a
- * revoked key or disabled API access must refuse the next request in every API process (CONTRACT §3).
- */
-const ACTIVE_API_KEYS = statement(
-  'auth_active_api_keys',
-  `SELECT h.ord, k.id, k.agency_id, a.api_enabled
-     FROM unnest($1::text[]) WITH ORDINALITY AS h(hash, ord)
-     JOIN api_keys k ON k.key_hash = h.hash AND k.revoked_at IS NULL
-     JOIN agencies a ON a.id = k.agency_id`,
-);
 
 /**
  * Global guard: a route is reachable only as its @Auth/@Public declaration allows, and a route that
@@ -46,15 +24,9 @@ export class AuthGuard implements CanActivate {
     private readonly jwt: JwtService,
     private readonly rateLimiter: RateLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectRepository(User) private readonly users: Repository<User>,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(USER_LOOKUP) private readonly users: UserLookup,
+    @Inject(API_KEY_LOOKUP) private readonly apiKeys: ApiKeyLookup,
   ) {}
-
-  /** Requests authenticated in the same event-loop turn share one lookup statement (one round trip). */
-  private readonly findActiveKey = batchPerTick(async (hashes: readonly string[]) => {
-    const rows = await runSql<ActiveApiKey & { ord: string }>(this.dataSource, ACTIVE_API_KEYS, [hashes]);
-    return byOrdinality(rows, hashes.length);
-  });
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const requirement = this.reflector.getAllAndOverride<AuthRequirement | undefined>(AUTH_METADATA, [
@@ -108,10 +80,10 @@ export class AuthGuard implements CanActivate {
   ): Promise<Extract<AuthContext, { kind: 'api_key' }>> {
     if (!requirement.apiKey)
       throw ApiError.unauthorized('This route needs a user token (JWT), not an API key');
-    const key = await this.findActiveKey(hashApiKey(token));
+    const key = await this.apiKeys.findActiveKey(hashApiKey(token));
     if (!key) throw ApiError.unauthorized('Unknown or revoked API key');
-    if (!key.api_enabled) throw ApiError.forbidden('api_disabled', 'API access is disabled for this agency');
-    return { kind: 'api_key', agencyId: key.agency_id, apiKeyId: key.id };
+    if (!key.apiEnabled) throw ApiError.forbidden('api_disabled', 'API access is disabled for this agency');
+    return { kind: 'api_key', agencyId: key.agencyId, apiKeyId: key.id };
   }
 
   private async authenticateUser(token: string, requirement: AuthRequirement): Promise<AuthContext> {
@@ -122,7 +94,7 @@ export class AuthGuard implements CanActivate {
       if (err instanceof InvalidTokenError) throw ApiError.unauthorized(`Invalid token: ${err.message}`);
       throw err;
     }
-    const user = isUUID(userId) ? await this.users.findOneBy({ id: userId }) : null;
+    const user = isUUID(userId) ? await this.users.findUser(userId) : null;
     if (!user)
       throw ApiError.forbidden('not_agency_user', 'The token is valid but its user belongs to no agency');
     if (!requirement.roles) {

@@ -1,15 +1,22 @@
-import { Global, Module } from '@nestjs/common';
+import { DynamicModule, Global, Module, Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { User } from '../agencies/user.entity';
 import { AuthGuard } from './auth.guard';
 import { JwtService } from './jwt.service';
 import { RateLimiter } from '../common/rate-limit/rate-limiter';
 
 @Global()
-@Module({
-  imports: [TypeOrmModule.forFeature([User])],
-  providers: [JwtService, RateLimiter, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [JwtService],
-})
-export class AuthModule {}
+@Module({})
+export class AuthModule {
+  /**
+   * `credentials`: the feature modules that export USER_LOOKUP and API_KEY_LOOKUP (src/auth/credentials.ts).
+   * Passed in by the app, so auth imports no feature.
+   */
+  static forRoot(credentials: Type[]): DynamicModule {
+    return {
+      module: AuthModule,
+      imports: credentials,
+      providers: [JwtService, RateLimiter, { provide: APP_GUARD, useClass: AuthGuard }],
+      exports: [JwtService],
+    };
+  }
+}

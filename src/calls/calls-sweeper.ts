@@ -3,9 +3,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { agencySecretContext } from '../agencies/agencies.service';
+import { AgencySecrets } from '../agencies/agency-secrets';
 import { Clock } from '../common/clock';
-import { SecretBox } from '../common/crypto/secret-box';
 import { PeriodicTask } from '../common/periodic-task';
 import { CallEventJob, DialJob, jobNeedsReplacing, QUEUES } from '../common/queues';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -34,7 +33,7 @@ export class CallsSweeper extends PeriodicTask {
     @InjectQueue(QUEUES.callEvents) private readonly eventQueue: Queue<CallEventJob>,
     private readonly calls: CallsService,
     private readonly dialer: DialService,
-    private readonly secretBox: SecretBox,
+    private readonly secrets: AgencySecrets,
     private readonly clock: Clock,
   ) {
     super();
@@ -74,15 +73,8 @@ export class CallsSweeper extends PeriodicTask {
       .limit(BATCH)
       .getMany();
     for (const call of stuck) {
-      const [agency] = (await this.dataSource.query(
-        `SELECT ultravox_api_key_encrypted AS key FROM agencies WHERE id = $1`,
-        [call.agencyId],
-      )) as { key: string | null }[];
-      if (!agency?.key) continue;
-      const apiKey = this.secretBox.decrypt(
-        agency.key,
-        agencySecretContext(call.agencyId, 'ultravox_api_key'),
-      );
+      const apiKey = await this.secrets.ultravoxApiKey(call.agencyId);
+      if (!apiKey) continue;
       if ((await this.dialer.reconcile(call, apiKey)) === 'not_placed') {
         await this.dataSource.query(
           `UPDATE calls SET status = 'queued' WHERE id = $1 AND status = 'dialing' AND ultravox_call_id IS NULL`,

@@ -17,7 +17,6 @@ import { DialProcessor } from './dial/dial.processor';
 import { DialService } from './dial/dial.service';
 import { IdempotencyService } from './idempotency.service';
 import { IngestController } from './ingest/ingest.controller';
-import { IngestSecretsCache } from './ingest/ingest-secrets';
 import { IngestService } from './ingest/ingest.service';
 import { CallEventsProcessor } from './lifecycle/call-events.processor';
 import { CallLifecycleService } from './lifecycle/call-lifecycle.service';
@@ -50,7 +49,7 @@ export class CallsCoreModule {}
 @Module({
   imports: [CallsCoreModule],
   controllers: [CallsController, IngestController],
-  providers: [CallQueriesService, IdempotencyService, IngestService, IngestSecretsCache],
+  providers: [CallQueriesService, IdempotencyService, IngestService],
 })
 export class CallsModule {}
 

@@ -1,53 +1,47 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, IsNull, Repository } from 'typeorm';
-import { agencySecretContext } from '../agencies/agencies.service';
-import { Agency } from '../agencies/agency.entity';
-import { Agent } from '../agents/agent.entity';
+import { AgenciesRepository } from '../agencies/agencies.repository';
+import { AgencySecrets } from '../agencies/agency-secrets';
+import type { Agency } from '../agencies/agency.entity';
+import { AgentsService } from '../agents/agents.service';
 import { describeApiKey, hashApiKey, newApiKey } from '../auth/api-key-format';
-import { SecretBox } from '../common/crypto/secret-box';
 import { ApiError } from '../common/errors/api-error';
+import { Transactions } from '../database/transactions';
 import { WebhookEndpointsService } from '../webhooks/endpoints/webhook-endpoints.service';
-import { ApiKey } from './api-key.entity';
+import { ApiKeysRepository } from './api-keys.repository';
 import { ApiAccessDto, UpdateApiAccessDto } from './dto/api-access.dto';
 
 /** The agency's API access: its one active key, the switch, the integration-page webhook and default agent. */
 @Injectable()
 export class ApiAccessService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectRepository(Agency) private readonly agencies: Repository<Agency>,
-    @InjectRepository(ApiKey) private readonly apiKeys: Repository<ApiKey>,
-    @InjectRepository(Agent) private readonly agents: Repository<Agent>,
-    private readonly secretBox: SecretBox,
+    private readonly transactions: Transactions,
+    private readonly agencies: AgenciesRepository,
+    private readonly apiKeys: ApiKeysRepository,
+    private readonly secrets: AgencySecrets,
+    private readonly agents: AgentsService,
     private readonly endpoints: WebhookEndpointsService,
   ) {}
 
   /** Makes a new key and revokes the previous one in the same transaction; returns the key, once. */
   async generateKey(agencyId: string): Promise<string> {
     const key = newApiKey();
-    await this.dataSource.transaction(async (em) => {
+    const stored = {
+      ...describeApiKey(key),
+      keyHash: hashApiKey(key),
+      keyEncrypted: this.secrets.encrypt('api_key', agencyId, key),
+    };
+    await this.transactions.run(async (tx) => {
       // Serialises concurrent regenerations of one agency (one active key, enforced by a unique index too).
-      await em
-        .getRepository(Agency)
-        .createQueryBuilder('a')
-        .setLock('pessimistic_write')
-        .where({ id: agencyId })
-        .getOne();
-      await em.update(ApiKey, { agencyId, revokedAt: IsNull() }, { revokedAt: new Date() });
-      await em.insert(ApiKey, {
-        agencyId,
-        ...describeApiKey(key),
-        keyHash: hashApiKey(key),
-        keyEncrypted: this.secretBox.encrypt(key, agencySecretContext(agencyId, 'api_key')),
-      });
+      await this.agencies.lock(tx, agencyId);
+      await this.apiKeys.replaceActive(tx, agencyId, stored);
     });
     return key;
   }
 
   async get(agencyId: string): Promise<ApiAccessDto> {
-    const agency = await this.agencies.findOneByOrFail({ id: agencyId });
-    const key = await this.apiKeys.findOneBy({ agencyId, revokedAt: IsNull() });
+    const agency = await this.agencies.find(agencyId);
+    if (!agency) throw ApiError.notFound('agency_not_found', 'Agency not found');
+    const key = await this.apiKeys.findActive(agencyId);
     return {
       enabled: agency.apiEnabled,
       api_key: key ? { prefix: key.prefix, last4: key.last4, created_at: key.createdAt } : null,
@@ -64,19 +58,15 @@ export class ApiAccessService {
         dto.webhook_url === null ? null : await this.endpoints.checkUrl(dto.webhook_url, 'webhook_url');
     }
     if (dto.default_agent_id !== undefined) {
-      if (
-        dto.default_agent_id !== null &&
-        !(await this.agents.existsBy({ id: dto.default_agent_id, agencyId }))
-      ) {
-        throw ApiError.notFound('agent_not_found', `No agent ${dto.default_agent_id} in this agency`);
-      }
+      // The agent must be one of this agency's (404 agent_not_found otherwise).
+      if (dto.default_agent_id !== null) await this.agents.find(agencyId, dto.default_agent_id);
       changes.defaultAgentId = dto.default_agent_id;
     }
     if (Object.keys(changes).length > 0) {
-      await this.dataSource.transaction(async (em) => {
-        await em.update(Agency, agencyId, changes);
+      await this.transactions.run(async (tx) => {
+        await this.agencies.update(agencyId, changes, tx);
         if (changes.apiWebhookUrl !== undefined) {
-          await this.endpoints.syncIntegrationEndpoint(em, agencyId, changes.apiWebhookUrl);
+          await this.endpoints.syncIntegrationEndpoint(tx, agencyId, changes.apiWebhookUrl);
         }
       });
     }

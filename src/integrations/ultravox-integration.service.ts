@@ -1,14 +1,10 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
-import { agencySecretContext } from '../agencies/agencies.service';
+import { AgenciesRepository } from '../agencies/agencies.repository';
+import { AgencySecrets } from '../agencies/agency-secrets';
 import { Agency } from '../agencies/agency.entity';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { randomSecret } from '../common/crypto/random-secret';
-import { SecretBox } from '../common/crypto/secret-box';
 import { ApiError } from '../common/errors/api-error';
-import { CacheInvalidation } from '../common/redis/cache-invalidation';
-import { AGENCY_SECRETS_CHANGED } from '../calls/ingest/ingest-secrets';
 import { UltravoxClient } from '../ultravox/ultravox.client';
 import { UltravoxError } from '../ultravox/ultravox.errors';
 import { SaveUltravoxIntegrationDto, UltravoxIntegrationDto } from './dto/save-ultravox-integration.dto';
@@ -24,10 +20,9 @@ export class UltravoxIntegrationService {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectRepository(Agency) private readonly agencies: Repository<Agency>,
-    private readonly secretBox: SecretBox,
+    private readonly agencies: AgenciesRepository,
+    private readonly secrets: AgencySecrets,
     private readonly ultravox: UltravoxClient,
-    private readonly invalidation: CacheInvalidation,
   ) {}
 
   /** CONTRACT §5.1. Everything that can fail remotely happens before anything is written. */
@@ -35,18 +30,18 @@ export class UltravoxIntegrationService {
     const agency = await this.agency(agencyId);
     const apiKey = dto.api_key.trim();
     if (!dto.skip_validation) await this.remote(() => this.ultravox.validateKey(apiKey));
-    const changes: Partial<Agency> = {
-      ultravoxApiKeyEncrypted: this.secretBox.encrypt(
-        apiKey,
-        agencySecretContext(agencyId, 'ultravox_api_key'),
-      ),
-      ultravoxApiKeyAddedAt: new Date(),
-      ultravoxApiKeyValidatedAt: dto.skip_validation ? null : new Date(),
-    };
-    if (dto.register_webhook) Object.assign(changes, await this.registerWebhook(agency, apiKey));
-    await this.agencies.update(agencyId, changes);
-    if (dto.register_webhook) await this.secretsChanged(agencyId);
-    return this.ingestUrl(agency);
+    const ingestSecret = this.ingestSecret(agency);
+    const webhook = dto.register_webhook ? await this.registerWebhook(agency, apiKey, ingestSecret) : null;
+    await this.secrets.store(
+      agencyId,
+      { ultravox_api_key: apiKey, ...(webhook && { ultravox_signing_secret: webhook.signingSecret }) },
+      {
+        ultravoxApiKeyAddedAt: new Date(),
+        ultravoxApiKeyValidatedAt: dto.skip_validation ? null : new Date(),
+        ...(webhook && { ultravoxWebhookId: webhook.webhookId }),
+      },
+    );
+    return this.ingestUrl(agency.id, ingestSecret);
   }
 
   async get(agencyId: string): Promise<UltravoxIntegrationDto> {
@@ -55,7 +50,7 @@ export class UltravoxIntegrationService {
       configured: agency.ultravoxApiKeyEncrypted !== null,
       added_at: agency.ultravoxApiKeyAddedAt,
       validated_at: agency.ultravoxApiKeyValidatedAt,
-      webhook_url: this.ingestUrl(agency),
+      webhook_url: this.ingestUrl(agency.id, this.ingestSecret(agency)),
       signature_verification: agency.ultravoxSigningSecretEncrypted !== null,
     };
   }
@@ -64,59 +59,64 @@ export class UltravoxIntegrationService {
   async remove(agencyId: string): Promise<void> {
     const agency = await this.agency(agencyId);
     if (agency.ultravoxWebhookId && agency.ultravoxApiKeyEncrypted) {
-      const apiKey = this.decryptKey(agency);
       await this.ultravox
-        .deleteWebhook(apiKey, agency.ultravoxWebhookId)
+        .deleteWebhook(this.apiKey(agency.id, agency.ultravoxApiKeyEncrypted), agency.ultravoxWebhookId)
         .catch((err: Error) =>
           this.logger.warn({ msg: 'could not remove the Ultravox webhook', agencyId, err: err.message }),
         );
     }
-    await this.agencies.update(agencyId, {
-      ultravoxApiKeyEncrypted: null,
-      ultravoxApiKeyAddedAt: null,
-      ultravoxApiKeyValidatedAt: null,
-      ultravoxWebhookId: null,
-      ultravoxSigningSecretEncrypted: null,
-    });
-    await this.secretsChanged(agencyId);
+    await this.secrets.store(
+      agencyId,
+      { ultravox_api_key: null, ultravox_signing_secret: null },
+      { ultravoxApiKeyAddedAt: null, ultravoxApiKeyValidatedAt: null, ultravoxWebhookId: null },
+    );
   }
 
   /** A new ingest URL secret; a webhook registered at Ultravox is pointed at the new URL first. */
   async rotateIngestSecret(agencyId: string): Promise<string> {
     const agency = await this.agency(agencyId);
-    agency.ingestSecretEncrypted = this.secretBox.encrypt(
-      randomSecret(),
-      agencySecretContext(agencyId, 'ingest_secret'),
+    const ingestSecret = randomSecret();
+    const webhook =
+      agency.ultravoxWebhookId && agency.ultravoxApiKeyEncrypted
+        ? await this.registerWebhook(
+            agency,
+            this.apiKey(agency.id, agency.ultravoxApiKeyEncrypted),
+            ingestSecret,
+          )
+        : null;
+    await this.secrets.store(
+      agencyId,
+      { ingest_secret: ingestSecret, ...(webhook && { ultravox_signing_secret: webhook.signingSecret }) },
+      webhook ? { ultravoxWebhookId: webhook.webhookId } : {},
     );
-    const changes: Partial<Agency> = { ingestSecretEncrypted: agency.ingestSecretEncrypted };
-    if (agency.ultravoxWebhookId && agency.ultravoxApiKeyEncrypted) {
-      Object.assign(changes, await this.registerWebhook(agency, this.decryptKey(agency)));
-    }
-    await this.agencies.update(agencyId, changes);
-    await this.secretsChanged(agencyId);
-    return this.ingestUrl(agency);
+    return this.ingestUrl(agency.id, ingestSecret);
   }
 
-  /** Every API process drops the agency's cached ingest secrets (src/calls/ingest/ingest-secrets.ts). */
-  private secretsChanged(agencyId: string): Promise<void> {
-    return this.invalidation.publish(AGENCY_SECRETS_CHANGED, agencyId);
+  private ingestUrl(agencyId: string, ingestSecret: string): string {
+    return `${this.config.publicBaseUrl}/functions/v1/webhook-ingest/${agencyId}/${ingestSecret}`;
   }
 
-  ingestUrl(agency: Agency): string {
-    const secret = this.secretBox.decrypt(
-      agency.ingestSecretEncrypted,
-      agencySecretContext(agency.id, 'ingest_secret'),
-    );
-    return `${this.config.publicBaseUrl}/functions/v1/webhook-ingest/${agency.id}/${secret}`;
+  private ingestSecret(agency: Agency): string {
+    return this.secrets.decrypt('ingest_secret', agency.id, agency.ingestSecretEncrypted);
   }
 
-  /** Creates or updates the agency's Ultravox webhook; the signing secret stays stable once made. */
-  private async registerWebhook(agency: Agency, apiKey: string): Promise<Partial<Agency>> {
-    const context = agencySecretContext(agency.id, 'ultravox_signing_secret');
-    const secret = agency.ultravoxSigningSecretEncrypted
-      ? this.secretBox.decrypt(agency.ultravoxSigningSecretEncrypted, context)
+  /**
+   * Creates or updates the agency's Ultravox webhook, pointed at the ingest URL with `ingestSecret`;
+   * the signing secret stays stable once made.
+   */
+  private async registerWebhook(
+    agency: Agency,
+    apiKey: string,
+    ingestSecret: string,
+  ): Promise<{ webhookId: string; signingSecret: string }> {
+    const signingSecret = agency.ultravoxSigningSecretEncrypted
+      ? this.secrets.decrypt('ultravox_signing_secret', agency.id, agency.ultravoxSigningSecretEncrypted)
       : randomSecret();
-    const webhook = { url: this.ingestUrl(agency), events: ULTRAVOX_WEBHOOK_EVENTS, secrets: [secret] };
+    const webhook = {
+      url: this.ingestUrl(agency.id, ingestSecret),
+      events: ULTRAVOX_WEBHOOK_EVENTS,
+      secrets: [signingSecret],
+    };
     const saved = await this.remote(async () => {
       if (agency.ultravoxWebhookId) {
         try {
@@ -127,21 +127,15 @@ export class UltravoxIntegrationService {
       }
       return this.ultravox.createWebhook(apiKey, webhook);
     });
-    return {
-      ultravoxWebhookId: saved.webhookId,
-      ultravoxSigningSecretEncrypted: this.secretBox.encrypt(secret, context),
-    };
+    return { webhookId: saved.webhookId, signingSecret };
   }
 
-  private decryptKey(agency: Agency): string {
-    return this.secretBox.decrypt(
-      agency.ultravoxApiKeyEncrypted!,
-      agencySecretContext(agency.id, 'ultravox_api_key'),
-    );
+  private apiKey(agencyId: string, stored: string): string {
+    return this.secrets.decrypt('ultravox_api_key', agencyId, stored);
   }
 
   private async agency(agencyId: string): Promise<Agency> {
-    const agency = await this.agencies.findOneBy({ id: agencyId });
+    const agency = await this.agencies.find(agencyId);
     if (!agency) throw ApiError.notFound('agency_not_found', 'Agency not found');
     return agency;
   }

@@ -1,11 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
-import { agencySecretContext } from '../../agencies/agencies.service';
+import { AgencySecrets } from '../../agencies/agency-secrets';
 import { Agency } from '../../agencies/agency.entity';
 import { Agent } from '../../agents/agent.entity';
 import { Clock } from '../../common/clock';
-import { SecretBox } from '../../common/crypto/secret-box';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { CreateCallRequest, UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
 import { UltravoxError } from '../../ultravox/ultravox.errors';
@@ -46,7 +45,7 @@ export class DialService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly ultravox: UltravoxClient,
-    private readonly secretBox: SecretBox,
+    private readonly secrets: AgencySecrets,
     private readonly transitions: CallTransitions,
     private readonly clock: Clock,
     private readonly dnc: DncService,
@@ -61,10 +60,7 @@ export class DialService {
       return {};
     }
     const { call, agent, agency } = claim;
-    const apiKey = this.secretBox.decrypt(
-      agency.ultravoxApiKeyEncrypted!,
-      agencySecretContext(agency.id, 'ultravox_api_key'),
-    );
+    const apiKey = this.secrets.decrypt('ultravox_api_key', agency.id, agency.ultravoxApiKeyEncrypted!);
     try {
       const created = await this.ultravox.createCall(
         apiKey,

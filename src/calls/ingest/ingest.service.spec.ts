@@ -3,7 +3,8 @@ import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { CallEventJob } from '../../common/queues';
-import { IngestSecretsCache, secretDigest } from './ingest-secrets';
+import type { AgencySecrets } from '../../agencies/agency-secrets';
+import { secretDigest } from '../../agencies/agency-secrets';
 import { IngestRequest, IngestService } from './ingest.service';
 
 const agencyId = randomUUID();
@@ -32,11 +33,11 @@ function fakeDatabase() {
 }
 
 const secrets = {
-  lookup: async () => ({
+  ingestSecrets: async () => ({
     cached: true,
     secrets: { agencyId, ingestSecretDigest: secretDigest('url-secret'), signingSecret: null },
   }),
-} as unknown as IngestSecretsCache;
+} as unknown as AgencySecrets;
 
 const webhook = (event: string, callId: string): IngestRequest => {
   const body = { event, call: { callId } };

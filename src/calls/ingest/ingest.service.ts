@@ -10,7 +10,7 @@ import { ApiError } from '../../common/errors/api-error';
 import { CallEventJob, JOBS, QUEUES } from '../../common/queues';
 import { byOrdinality, runSql, statement } from '../../database/sql';
 import { verifyUltravoxSignature } from '../../ultravox/ultravox-signature';
-import { IngestSecrets, IngestSecretsCache, secretDigest } from './ingest-secrets';
+import { AgencySecrets, IngestSecrets, secretDigest } from '../../agencies/agency-secrets';
 
 /** The Ultravox events that move a call along; any other is acknowledged and ignored (CONTRACT §5.2). */
 export const HANDLED_EVENTS = new Set(['call.started', 'call.joined', 'call.ended', 'call.billed']);
@@ -88,7 +88,7 @@ export class IngestService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectQueue(QUEUES.callEvents) queue: Queue<CallEventJob>,
-    private readonly secrets: IngestSecretsCache,
+    private readonly secrets: AgencySecrets,
   ) {
     this.addJobs = addInBulk(queue);
   }
@@ -126,12 +126,15 @@ export class IngestService {
    * stored now: a rotated URL secret or a newly registered signing secret is honoured at once.
    */
   private async authenticate(request: IngestRequest): Promise<IngestSecrets> {
-    const { secrets, cached } = await this.secrets.lookup(request.agencyId);
+    const { secrets, cached } = await this.secrets.ingestSecrets(request.agencyId);
     let outcome = this.verify(secrets, request);
     const maybeStale =
       outcome instanceof ApiError || (secrets?.signingSecret === null && request.signature !== undefined);
     if (cached && maybeStale) {
-      outcome = this.verify((await this.secrets.lookup(request.agencyId, true)).secrets, request);
+      outcome = this.verify(
+        (await this.secrets.ingestSecrets(request.agencyId, { fresh: true })).secrets,
+        request,
+      );
     }
     if (outcome instanceof ApiError) throw outcome;
     return outcome;

@@ -2,10 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { isUUID } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { agencySecretContext } from '../../agencies/agencies.service';
-import { Agency } from '../../agencies/agency.entity';
+import { AgencySecrets } from '../../agencies/agency-secrets';
 import { Agent } from '../../agents/agent.entity';
-import { SecretBox } from '../../common/crypto/secret-box';
 import { UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
 import { Call, CallEvent } from '../call.entity';
 import { classifyEnd, durationSeconds, mapTranscript, sentimentOf } from '../call-outcome';
@@ -29,7 +27,7 @@ export class CallLifecycleService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly transitions: CallTransitions,
     private readonly ultravox: UltravoxClient,
-    private readonly secretBox: SecretBox,
+    private readonly secrets: AgencySecrets,
   ) {}
 
   /** Processes one stored webhook (call_events row); throws to be retried when Ultravox cannot be read. */
@@ -111,12 +109,8 @@ export class CallLifecycleService {
   }
 
   private async apiKey(agencyId: string): Promise<string> {
-    const agency = await this.dataSource.getRepository(Agency).findOneByOrFail({ id: agencyId });
-    if (!agency.ultravoxApiKeyEncrypted)
-      throw new Error('the agency removed its Ultravox key; the transcript cannot be read');
-    return this.secretBox.decrypt(
-      agency.ultravoxApiKeyEncrypted,
-      agencySecretContext(agencyId, 'ultravox_api_key'),
-    );
+    const apiKey = await this.secrets.ultravoxApiKey(agencyId);
+    if (!apiKey) throw new Error('the agency removed its Ultravox key; the transcript cannot be read');
+    return apiKey;
   }
 }

@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import type { SecretBox } from '../../common/crypto/secret-box';
+import type { AgencySecrets } from '../../agencies/agency-secrets';
 import type { AppConfig } from '../../config/app-config';
 import type { Attempt, ClaimedDelivery, DeliveriesRepository } from './deliveries.repository';
 import type { DeliveryHttpClient, DeliveryResult } from './delivery-http.client';
@@ -54,13 +54,14 @@ function setUp(target: ClaimedDelivery | null, result: DeliveryResult) {
     logAttempt: recorded('logAttempt'),
   };
   const http = { post: jest.fn(() => Promise.resolve(result)) };
-  const secretBox = { decrypt: () => `whsec_${Buffer.alloc(32, 1).toString('base64')}` };
+  const secret = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+  const secrets = { endpointSecret: () => secret, decrypt: () => secret };
   const config = { webhooks: { retryDelaysMs: DELAYS } } as unknown as AppConfig;
   const service = new DeliveryAttemptService(
     config,
     deliveries as unknown as DeliveriesRepository,
     http as unknown as DeliveryHttpClient,
-    secretBox as unknown as SecretBox,
+    secrets as unknown as AgencySecrets,
   );
   return { service, calls, http };
 }

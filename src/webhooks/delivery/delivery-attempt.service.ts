@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { UnrecoverableError } from 'bullmq';
-import { agencySecretContext } from '../../agencies/agencies.service';
-import { SecretBox } from '../../common/crypto/secret-box';
+import { AgencySecrets } from '../../agencies/agency-secrets';
 import { USER_AGENT } from '../../common/version';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { endpointSecretContext } from '../endpoints/endpoint-secrets';
 import { DeliveryHttpClient, DeliveryResult } from './delivery-http.client';
 import { ClaimedDelivery, DeliveriesRepository } from './deliveries.repository';
 import { standardWebhookSignature, xSignature } from './signer';
@@ -19,23 +17,14 @@ export class RetryLater extends Error {
   }
 }
 
-/**
- * Decrypted secrets the worker keeps, keyed by their ciphertext (a rotation changes it), so that a busy
- * endpoint is not decrypted on every attempt (docs/benchmarks.md#secrets-cache). Emptied when full: it
- * only has to be bounded, refilling costs one decryption per endpoint.
- */
-const SECRET_CACHE_SIZE = 1_000;
-
 /** One delivery attempt: claim, sign, POST, record — and decide what happens next. */
 @Injectable()
 export class DeliveryAttemptService {
-  private readonly secrets = new Map<string, string>();
-
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly deliveries: DeliveriesRepository,
     private readonly http: DeliveryHttpClient,
-    private readonly secretBox: SecretBox,
+    private readonly secrets: AgencySecrets,
   ) {}
 
   async attempt(deliveryId: string, manual = false): Promise<void> {
@@ -51,15 +40,14 @@ export class DeliveryAttemptService {
 
   private headers(target: ClaimedDelivery, at: Date): Record<string, string> {
     const timestamp = Math.floor(at.getTime() / 1000);
-    const context = endpointSecretContext(target.endpoint_id);
-    const current = this.decrypt(target.secret_encrypted, context);
+    const current = this.secrets.endpointSecret(target.endpoint_id, target.secret_encrypted);
     const secrets = [current];
     if (
       target.previous_secret_encrypted &&
       target.previous_secret_expires_at &&
       target.previous_secret_expires_at > at
     ) {
-      secrets.push(this.decrypt(target.previous_secret_encrypted, context));
+      secrets.push(this.secrets.endpointSecret(target.endpoint_id, target.previous_secret_encrypted));
     }
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -72,7 +60,7 @@ export class DeliveryAttemptService {
     const key =
       target.kind === 'integration'
         ? target.api_key_encrypted &&
-          this.decrypt(target.api_key_encrypted, agencySecretContext(target.agency_id, 'api_key'))
+          this.secrets.decrypt('api_key', target.agency_id, target.api_key_encrypted)
         : current;
     if (key) headers['x-signature'] = xSignature(key, target.payload);
     return headers;
@@ -102,16 +90,5 @@ export class DeliveryAttemptService {
     if (!manual || gone || target.status === 'failed') await this.deliveries.fail(attempt);
     else await this.deliveries.logAttempt(attempt);
     throw new UnrecoverableError(reason);
-  }
-
-  private decrypt(stored: string, context: string): string {
-    const key = `${context} ${stored}`;
-    let plaintext = this.secrets.get(key);
-    if (plaintext === undefined) {
-      plaintext = this.secretBox.decrypt(stored, context);
-      if (this.secrets.size >= SECRET_CACHE_SIZE) this.secrets.clear();
-      this.secrets.set(key, plaintext);
-    }
-    return plaintext;
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { AgencySecrets, newEndpointSecret } from '../../agencies/agency-secrets';
 import { randomUUID } from 'node:crypto';
-import { SecretBox } from '../../common/crypto/secret-box';
 import { ApiError } from '../../common/errors/api-error';
 import { validationFailed } from '../../common/errors/validation';
 import { assertWebhookUrlAllowed, WebhookUrlError } from '../../common/http/webhook-url';
@@ -15,7 +15,6 @@ import {
   WebhookDto,
   WebhookWithSecretDto,
 } from './dto/webhook-endpoint.dto';
-import { endpointSecretContext, newEndpointSecret } from './endpoint-secrets';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 
@@ -39,7 +38,7 @@ export class WebhookEndpointsService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly endpoints: WebhookEndpointsRepository,
-    private readonly secretBox: SecretBox,
+    private readonly secrets: AgencySecrets,
     private readonly outbox: WebhookOutbox,
   ) {}
 
@@ -145,7 +144,7 @@ export class WebhookEndpointsService {
   private assignNewSecret(endpoint: WebhookEndpoint): string {
     endpoint.id ??= randomUUID();
     const secret = newEndpointSecret();
-    endpoint.secretEncrypted = this.secretBox.encrypt(secret, endpointSecretContext(endpoint.id));
+    endpoint.secretEncrypted = this.secrets.encrypt('endpoint_secret', endpoint.id, secret);
     return secret;
   }
 }
