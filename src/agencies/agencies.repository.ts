@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { UserLookup } from '../auth/credentials';
-import { Db, runSql, statement, Tx } from '../database/sql';
+import { runSql, statement, Tx } from '../database/sql';
 import { Agency } from './agency.entity';
 import { Role, User } from './user.entity';
 
@@ -48,9 +48,13 @@ export class AgenciesRepository implements UserLookup {
     return this.dataSource.getRepository(Agency).findOneBy({ id: agencyId });
   }
 
-  /** `db`: a caller's transaction, when the change must commit with others. */
-  async update(agencyId: string, changes: Partial<Agency>, db: Db = this.dataSource): Promise<void> {
-    await db.getRepository(Agency).update(agencyId, changes);
+  async update(agencyId: string, changes: Partial<Agency>): Promise<void> {
+    await this.dataSource.getRepository(Agency).update(agencyId, changes);
+  }
+
+  /** The same, in the caller's transaction: the change commits with the others or not at all. */
+  async updateIn(tx: Tx, agencyId: string, changes: Partial<Agency>): Promise<void> {
+    await tx.getRepository(Agency).update(agencyId, changes);
   }
 
   /** Holds the agency's row until `tx` ends: serialises changes that must not interleave. */

@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { createHash, randomBytes } from 'node:crypto';
 import { SecretBox } from '../common/crypto/secret-box';
-import { CacheInvalidation } from '../common/redis/cache-invalidation';
+import { CacheInvalidation, CacheTopic } from '../common/redis/cache-invalidation';
 import { AgenciesRepository, AgencySecretsRow } from './agencies.repository';
 import type { Agency } from './agency.entity';
 
@@ -57,7 +57,7 @@ export interface SecretsLookup {
  */
 export const AGENCY_SECRETS_TTL_MS = 5_000;
 /** Published with the agency id whenever one of its secrets changes. */
-const CHANGED_TOPIC = 'agency-secrets';
+const CHANGED_TOPIC: CacheTopic = 'agency-secrets';
 /** Only existing agencies are kept, so this bounds memory even if agencies outnumber it. */
 const MAX_CACHED_AGENCIES = 10_000;
 /** Decrypted values kept; emptied when full: refilling costs one decryption per secret in use. */

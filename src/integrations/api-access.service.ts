@@ -64,7 +64,7 @@ export class ApiAccessService {
     }
     if (Object.keys(changes).length > 0) {
       await this.transactions.run(async (tx) => {
-        await this.agencies.update(agencyId, changes, tx);
+        await this.agencies.updateIn(tx, agencyId, changes);
         if (changes.apiWebhookUrl !== undefined) {
           await this.endpoints.syncIntegrationEndpoint(tx, agencyId, changes.apiWebhookUrl);
         }

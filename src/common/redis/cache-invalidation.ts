@@ -5,6 +5,9 @@ import { REDIS } from './redis.token';
 
 type Listener = (key: string) => void;
 
+/** What processes keep in memory and announce changes of: a topic's publishers and listeners agree on it. */
+export type CacheTopic = 'agency-secrets';
+
 /**
  * Tells every process that something it may keep in memory changed: `publish(topic, key)` reaches this
  * process's listeners at once and the other processes' through Redis pub/sub (one channel per
@@ -27,7 +30,7 @@ export class CacheInvalidation implements OnApplicationShutdown {
   }
 
   /** Calls `listener` with each key of `topic` published by any process, this one included. */
-  on(topic: string, listener: Listener): void {
+  on(topic: CacheTopic, listener: Listener): void {
     const listeners = this.listeners.get(topic) ?? new Set<Listener>();
     listeners.add(listener);
     this.listeners.set(topic, listeners);
@@ -35,7 +38,7 @@ export class CacheInvalidation implements OnApplicationShutdown {
   }
 
   /** Never throws: when Redis is unreachable the other processes rely on their caches' expiry. */
-  async publish(topic: string, key: string): Promise<void> {
+  async publish(topic: CacheTopic, key: string): Promise<void> {
     this.deliver(topic, key);
     try {
       await this.redis.publish(this.channel, JSON.stringify([topic, key]));
