@@ -4,6 +4,9 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 
 export class InvalidTokenError extends Error {}
 
+/** Config requires JWT_SECRET when there is no JWKS; an empty key verifies nothing. */
+const NO_KEY = new Uint8Array();
+
 /** Verifies dashboard users' tokens (Supabase-compatible HS256, or RS256/ES256 from a JWKS) and issues dev tokens. */
 @Injectable()
 export class JwtService {
@@ -20,9 +23,12 @@ export class JwtService {
     try {
       const options = { audience: this.config.jwt.audience, requiredClaims: ['sub', 'exp'] };
       const { payload } = this.jwks
-        ? await jwtVerify(token, this.jwks, { ...options, algorithms: ['RS256', 'ES256'] })
-        : await jwtVerify(token, this.secret!, { ...options, algorithms: ['HS256'] });
-      return payload.sub!;
+        ? await jwtVerify<{ sub: string }>(token, this.jwks, { ...options, algorithms: ['RS256', 'ES256'] })
+        : await jwtVerify<{ sub: string }>(token, this.secret ?? NO_KEY, {
+            ...options,
+            algorithms: ['HS256'],
+          });
+      return payload.sub;
     } catch (err) {
       throw new InvalidTokenError((err as Error).message);
     }

@@ -10,7 +10,7 @@ import { parseDurationList } from '../config/app-config';
 import { Emit, WebhookOutbox } from '../webhooks/delivery/webhook-outbox.service';
 import { lockCampaign } from './campaign-lock';
 import { Campaign, CampaignStatus } from './campaign.entity';
-import { campaignStats } from './campaign-stats';
+import { campaignStats, emptyCampaignStats } from './campaign-stats';
 import {
   CampaignDto,
   CampaignQueryDto,
@@ -140,13 +140,16 @@ export class CampaignsService {
       this.dataSource.manager,
       page.items.map((c) => c.id),
     );
-    return { items: page.items.map((c) => toCampaignDto(c, stats.get(c.id)!)), nextCursor: page.nextCursor };
+    return {
+      items: page.items.map((c) => toCampaignDto(c, stats.get(c.id) ?? emptyCampaignStats())),
+      nextCursor: page.nextCursor,
+    };
   }
 
   async get(agencyId: string, id: string): Promise<CampaignDto> {
     const campaign = await this.find(agencyId, id);
     const stats = await campaignStats(this.dataSource.manager, [id]);
-    return toCampaignDto(campaign, stats.get(id)!);
+    return toCampaignDto(campaign, stats.get(id) ?? emptyCampaignStats());
   }
 
   /** Only a draft can be edited. */
@@ -209,7 +212,11 @@ export class CampaignsService {
   ): Promise<void> {
     const campaign = await em.findOneByOrFail(Campaign, { id: campaignId });
     const stats = await campaignStats(em, [campaignId]);
-    await emit(campaign.agencyId, event, campaignEventFields(campaign, stats.get(campaignId)!));
+    await emit(
+      campaign.agencyId,
+      event,
+      campaignEventFields(campaign, stats.get(campaignId) ?? emptyCampaignStats()),
+    );
   }
 
   async find(agencyId: string, id: string): Promise<Campaign> {

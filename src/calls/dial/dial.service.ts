@@ -60,7 +60,7 @@ export class DialService {
       return {};
     }
     const { call, agent, agency } = claim;
-    const apiKey = this.secrets.decrypt('ultravox_api_key', agency.id, agency.ultravoxApiKeyEncrypted!);
+    const apiKey = this.secrets.decrypt('ultravox_api_key', agency.id, agency.ultravoxApiKeyEncrypted ?? '');
     try {
       const created = await this.ultravox.createCall(
         apiKey,
@@ -121,7 +121,9 @@ export class DialService {
       templateContext: context,
       metadata: { [CALL_ID_METADATA_KEY]: call.id, switchboard_agency_id: call.agencyId },
       medium: {
-        [agent.telephonyProvider]: { outgoing: { to: call.phoneNumber!, from: agent.phoneNumber! } },
+        [agent.telephonyProvider]: {
+          outgoing: { to: call.phoneNumber ?? '', from: agent.phoneNumber ?? '' },
+        },
       },
       firstSpeakerSettings: { user: { fallback: { delay: '5s', text: 'Hello?' } } },
     };
@@ -145,7 +147,7 @@ export class DialService {
       if (!agent.phoneNumber) return { kind: 'fail', reason: 'agent_has_no_phone_number' };
       if (!agency.ultravoxApiKeyEncrypted) return { kind: 'fail', reason: 'ultravox_not_configured' };
       // Listed after the call was accepted (a scheduled call, a campaign contact waiting its turn).
-      if (await this.dnc.isListed(call.agencyId, call.phoneNumber!, em))
+      if (call.phoneNumber && (await this.dnc.isListed(call.agencyId, call.phoneNumber, em)))
         return { kind: 'fail', reason: 'number_on_dnc' };
       await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [call.agencyId]);
       // Marked only if still claimable (a cancel or another worker may have won) and under the cap.
