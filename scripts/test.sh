@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The one test command, for a fresh clone and for CI: services up, clean install, build, every Jest
-# project (unit and e2e). Extra arguments go to Jest (e.g. `--selectProjects unit`, a path filter).
+# The one test command, for a fresh clone and for CI: services up, clean install, build, the static
+# checks (scripts/check.sh: tsc, ESLint, Prettier, layer rules), every Jest project (unit and e2e).
+# Extra arguments go to Jest (e.g. `--selectProjects unit`, a path filter).
 #
-# Progress goes to stderr; stdout gets one line, always the last: "N passed, N failed".
-# The exit status is 0 only when Jest succeeded, at least one test ran and none failed. A setup step
-# that fails, or a Jest that wrote no results, reports "0 passed, 1 failed".
+# Progress goes to stderr; stdout gets one line, always the last: "N passed, N failed", where each
+# failed check counts as one failed test. The exit status is 0 only when every check passed, Jest
+# succeeded, at least one test ran and none failed. A setup step that fails, or a Jest that wrote no
+# results, reports "0 passed, 1 failed".
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
@@ -46,6 +48,9 @@ setup_failed() {
 bash scripts/ensure-services.sh >&2 || setup_failed "scripts/ensure-services.sh" $?
 npm ci --no-audit --no-fund >&2 || setup_failed "npm ci" $?
 npm run build >&2 || setup_failed "npm run build" $?
+# Its exit status is the number of checks that failed; Jest runs either way.
+bash scripts/check.sh >&2
+export CHECKS_FAILED=$?
 
 results_dir=$(mktemp -d)
 trap 'rm -rf "$results_dir"' EXIT
