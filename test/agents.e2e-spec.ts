@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { errorBody } from './support/errors';
 import { createAgency, generateApiKey, TestAgency } from './support/fixtures';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -14,11 +15,6 @@ const AGENT_FIELDS = [
 ].sort();
 
 const WINDOW = { timezone: 'America/New_York', days: ['mon', 'tue', 'wed'], start: '09:00', end: '17:30' };
-
-const errorBody = (code: string) => ({
-  success: false,
-  error: expect.objectContaining({ code, message: expect.any(String) }),
-});
 
 describe('Agents CRUD (CONTRACT §7)', () => {
   let t: TestApp;

@@ -2,7 +2,8 @@ import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency, simCallsOf, subscribe, trigger } from './support/call-fixtures';
-import { Receiver, waitFor } from './support/receiver';
+import { Receiver } from './support/receiver';
+import { waitFor } from './support/wait';
 import { startTestApp, TestApp } from './support/test-app';
 
 type Payload = Record<string, unknown> & { event: string; call_id: string };

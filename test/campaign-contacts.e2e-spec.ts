@@ -1,11 +1,7 @@
 import request from 'supertest';
+import { errorBody } from './support/errors';
 import { createAgency, generateApiKey, TestAgency } from './support/fixtures';
 import { startTestApp, TestApp } from './support/test-app';
-
-const errorBody = (code: string, message: unknown = expect.any(String)) => ({
-  success: false,
-  error: expect.objectContaining({ code, message }),
-});
 
 const rows = <T>(count: number, listed: T[]) => ({ count, rows: listed, truncated: false });
 

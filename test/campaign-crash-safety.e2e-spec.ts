@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency, simCallsOf } from './support/call-fixtures';
-import { waitFor } from './support/receiver';
+import { waitFor } from './support/wait';
 import { childEnv, MAIN_JS, NodeProcess, spawnNode } from './support/spawn';
 import { startTestApp, TestApp } from './support/test-app';
 

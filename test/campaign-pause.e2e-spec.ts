@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency } from './support/call-fixtures';
-import { waitFor } from './support/receiver';
+import { waitFor } from './support/wait';
 import { startTestApp, TestApp } from './support/test-app';
 
 type Campaign = { id: string; status: string; stats: Record<string, number> };

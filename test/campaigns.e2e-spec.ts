@@ -2,7 +2,8 @@ import request from 'supertest';
 import { startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency, subscribe } from './support/call-fixtures';
 import { createAgency } from './support/fixtures';
-import { Receiver, waitFor } from './support/receiver';
+import { Receiver } from './support/receiver';
+import { waitFor } from './support/wait';
 import { startTestApp, TestApp } from './support/test-app';
 
 type Campaign = { id: string; status: string; stats: Record<string, number> };

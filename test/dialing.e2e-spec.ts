@@ -3,7 +3,8 @@ import { CallsSweeper } from '../src/calls/calls-sweeper';
 import { Clock } from '../src/common/clock';
 import { RecordedRequest, startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency, simCallsOf, subscribe, trigger } from './support/call-fixtures';
-import { Receiver, waitFor } from './support/receiver';
+import { Receiver } from './support/receiver';
+import { waitFor } from './support/wait';
 import { startTestApp, TestApp } from './support/test-app';
 
 /*

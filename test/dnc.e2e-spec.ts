@@ -1,8 +1,10 @@
 import request from 'supertest';
 import { startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
+import { errorBody, expectValidationFailed } from './support/errors';
 import { callingAgency, simCallsOf, trigger } from './support/call-fixtures';
 import { createAgency, generateApiKey, TestAgency } from './support/fixtures';
-import { waitFor } from './support/receiver';
+import { dialsSettled } from './support/settled';
+import { waitFor } from './support/wait';
 import { startTestApp, TestApp } from './support/test-app';
 
 // The do-not-call list (GET/POST /api/v1/dnc, DELETE /api/v1/dnc/:phone) and trigger-call's refusal of
@@ -13,22 +15,6 @@ interface DncRow {
   reason: string | null;
   created_at: string;
 }
-
-const errorBody = (code: string) => ({
-  success: false,
-  error: expect.objectContaining({ code, message: expect.any(String) }),
-});
-
-/** A 400 validation_failed naming exactly these fields, one `details` entry each (§4). */
-function expectValidationFailed(res: request.Response, ...fields: string[]): void {
-  expect(res.status).toBe(400);
-  expect(res.body).toEqual(errorBody('validation_failed'));
-  const details = res.body.error.details as { field: string; message: string }[];
-  expect(details.map((d) => d.field).sort()).toEqual([...fields].sort());
-  for (const detail of details) expect(detail.message).toEqual(expect.any(String));
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `count` distinct E.164 numbers +1 555 nnn nnnn (a fictional range), from `+1555` + `from` as 7 digits. */
 const numbersFrom = (from: number, count: number) =>
@@ -177,7 +163,6 @@ describe('do-not-call list (/api/v1/dnc) and trigger-call', () => {
       const singles = numbersFrom(300_000, 3);
       for (const phone of singles) {
         await add(agency.owner.auth, { numbers: [phone], reason: `single ${phone}` }).expect(200);
-        await sleep(5);
       }
       const batch = numbersFrom(300_100, 5);
       await add(agency.owner.auth, { numbers: batch }).expect(200);
@@ -371,16 +356,18 @@ describe('do-not-call list (/api/v1/dnc) and trigger-call', () => {
         agency.agencyId,
       ]);
       expect(rows[0].n).toBe(0);
-      await sleep(500);
-      expect(simCallsOf(sim, agency)).toHaveLength(0);
 
       await remove(agency.owner.auth, '+15550600001').expect(200);
       const placed = await trigger(t, agency.apiKey, body, 'dnc-retry-1');
       expect(placed.status).toBe(200);
       expect(placed.body).toEqual({ success: true, call_id: expect.any(String), status: 'queued' });
       await waitFor(() => simCallsOf(sim, agency).length === 1, 15_000, 'the call at the simulator');
+      // Every call of the agency dialed for good: the refused request never became a dial.
+      expect(await dialsSettled(t, agency.agencyId)).toEqual([placed.body.call_id]);
+      expect(simCallsOf(sim, agency)).toHaveLength(1);
       expect(simCallsOf(sim, agency)[0].body).toMatchObject({
         medium: { twilio: { outgoing: { to: '+15550600001' } } },
+        metadata: { switchboard_call_id: placed.body.call_id },
       });
     });
 
@@ -393,6 +380,7 @@ describe('do-not-call list (/api/v1/dnc) and trigger-call', () => {
       const placed = await trigger(t, b.apiKey, { phone: '+15550600101' });
       expect(placed.status).toBe(200);
       await waitFor(() => simCallsOf(sim, b).length === 1, 15_000, "B's call at the simulator");
+      await dialsSettled(t, b.agencyId);
       expect(simCallsOf(sim, a)).toHaveLength(0);
     });
   });

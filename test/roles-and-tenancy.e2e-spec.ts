@@ -2,6 +2,7 @@ import { SignJWT } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { JwtService } from '../src/auth/jwt.service';
+import { errorBody } from './support/errors';
 import { createAgency, generateApiKey, TestAgency, ultravoxKey } from './support/fixtures';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -10,11 +11,6 @@ type Role = 'owner' | 'admin' | 'member';
 const OWNER = ['an owner', 'owner'] as const;
 const ADMIN = ['an admin', 'admin'] as const;
 const MEMBER = ['a member', 'member'] as const;
-
-const errorBody = (code: string) => ({
-  success: false,
-  error: expect.objectContaining({ code, message: expect.any(String) }),
-});
 
 describe('Roles and tenancy (CONTRACT §3)', () => {
   let t: TestApp;

@@ -2,9 +2,10 @@ import request from 'supertest';
 import { startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
 import { CallsSweeper } from '../src/calls/calls-sweeper';
 import { CallingWindow } from '../src/common/calling-window/calling-window';
-import { Clock } from '../src/common/clock';
+import { QUEUES } from '../src/common/queues';
 import { callingAgency, CallingAgency, simCallsOf, trigger } from './support/call-fixtures';
-import { waitFor } from './support/receiver';
+import { dialParked, jobState } from './support/settled';
+import { waitFor } from './support/wait';
 import { startTestApp, TestApp } from './support/test-app';
 
 /*
@@ -28,7 +29,6 @@ const MONDAY_OPENING = '2026-03-09T13:00:00.000Z';
 describe('scheduled calls: calling windows and the injected clock (CONTRACT §5.3, §7)', () => {
   let sim: UltravoxSim;
   let t: TestApp;
-  let clock: Clock;
 
   beforeAll(async () => {
     sim = await startUltravoxSim({ timeScale: 0.02 });
@@ -37,10 +37,9 @@ describe('scheduled calls: calling windows and the injected clock (CONTRACT §5.
       { ULTRAVOX_API_BASE_URL: sim.url, CALLS_SWEEP_INTERVAL_MS: '3600000' },
       { reachable: true },
     );
-    clock = t.app.get(Clock);
   });
   afterEach(async () => {
-    jest.restoreAllMocks();
+    t.clock.release();
     // Leftover scheduled calls must not be dialed by another test's sweep.
     await t.db.query(`UPDATE calls SET status = 'canceled' WHERE status = 'scheduled'`);
   });
@@ -49,7 +48,7 @@ describe('scheduled calls: calling windows and the injected clock (CONTRACT §5.
     await sim.close();
   });
 
-  const freeze = (at: Date | string) => jest.spyOn(clock, 'now').mockReturnValue(new Date(at));
+  const freeze = (at: Date | string) => t.clock.freeze(at);
 
   const getCall = async (agency: CallingAgency, callId: string) =>
     (await request(t.url).get(`/api/v1/calls/${callId}`).set('Authorization', agency.owner.auth).expect(200))
@@ -77,7 +76,7 @@ describe('scheduled calls: calling windows and the injected clock (CONTRACT §5.
       scheduled_for: MONDAY_OPENING,
       ultravox_call_id: null,
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await dialParked(t, res.body.call_id);
     expect(simCallsOf(sim, agency)).toHaveLength(0);
   });
 
@@ -98,6 +97,7 @@ describe('scheduled calls: calling windows and the injected clock (CONTRACT §5.
     it('Saturday 03:00 Berlin (window closed) → scheduled for next Friday 20:00 Berlin', async () => {
       const { agency, res } = await triggerWith(FRIDAY_NIGHT, '2026-03-07T02:00:00Z');
       expect(res.body).toMatchObject({ status: 'scheduled', scheduled_for: '2026-03-13T19:00:00.000Z' });
+      await dialParked(t, res.body.call_id);
       expect(simCallsOf(sim, agency)).toHaveLength(0);
     });
   });
@@ -197,9 +197,10 @@ describe('scheduled calls: calling windows and the injected clock (CONTRACT §5.
     const callId = res.body.call_id as string;
     expect(res.body).toMatchObject({ status: 'scheduled', scheduled_for: MONDAY_OPENING });
 
-    // Still Saturday: a sweep leaves it alone.
+    // Still Saturday: a sweep leaves it alone (its dial job still waits in the delayed set).
+    await dialParked(t, callId);
     await t.app.get(CallsSweeper).sweep();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await jobState(t, QUEUES.callDial, callId)).toBe('delayed');
     expect(simCallsOf(sim, agency)).toHaveLength(0);
     expect(await getCall(agency, callId)).toMatchObject({ status: 'scheduled' });
 

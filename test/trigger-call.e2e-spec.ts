@@ -1,15 +1,21 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
+import { errorBody, expectValidationFailed } from './support/errors';
 import { callingAgency, CallingAgency, trigger } from './support/call-fixtures';
 import { createAgency, generateApiKey, TestAgency, ultravoxKey } from './support/fixtures';
-import { waitFor } from './support/receiver';
+import { dialParked, dialsSettled } from './support/settled';
+import { waitFor } from './support/wait';
 import { startTestApp, TestApp } from './support/test-app';
 
 // POST /api/trigger-call (CONTRACT §5.3) and the calls API (§5.6), against the real app, Postgres,
 // Redis and the Ultravox simulator.
 
 type Json = Record<string, unknown>;
+/** What Switchboard sends Ultravox to create a call (the parts these tests read). */
+interface DialBody {
+  metadata: { switchboard_call_id: string; switchboard_agency_id: string };
+}
 interface CallRow extends Json {
   id: string;
   status: string;
@@ -17,22 +23,6 @@ interface CallRow extends Json {
   agent_id: string;
   created_at: string;
 }
-
-const errorBody = (code: string) => ({
-  success: false,
-  error: expect.objectContaining({ code, message: expect.any(String) }),
-});
-
-/** A 400 validation_failed naming exactly these fields, one `details` entry each (§4). */
-function expectValidationFailed(res: request.Response, ...fields: string[]): void {
-  expect(res.status).toBe(400);
-  expect(res.body).toEqual(errorBody('validation_failed'));
-  const details = res.body.error.details as { field: string; message: string }[];
-  expect(details.map((d) => d.field).sort()).toEqual([...fields].sort());
-  for (const detail of details) expect(detail.message).toEqual(expect.any(String));
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Create-call requests the simulator received for one Ultravox key (the sim keeps its first 8 chars). */
 function simCreateCalls(sim: UltravoxSim, key: string) {
@@ -92,10 +82,17 @@ describe('POST /api/trigger-call and the calls API (CONTRACT §5.3, §5.6)', () 
     if (ultravoxApiKey) expect(simCreateCalls(sim, ultravoxApiKey)).toHaveLength(0);
   }
 
-  /** Waits until the simulator saw `n` create-calls for the key, then makes sure no more arrive. */
+  /**
+   * Waits until the simulator saw `n` create-calls for the key and every call of that agency was dialed
+   * for good (nothing left that could dial again), then checks that there were exactly `n`.
+   */
   async function expectSimCalls(key: string, n: number) {
-    await waitFor(() => simCreateCalls(sim, key).length >= n, 15_000, `${n} create-call(s) at the sim`);
-    await sleep(500);
+    const [first] = await waitFor(
+      () => simCreateCalls(sim, key).length >= n && simCreateCalls(sim, key),
+      15_000,
+      `${n} create-call(s) at the sim`,
+    );
+    await dialsSettled(t, (first.body as unknown as DialBody).metadata.switchboard_agency_id);
     const calls = simCreateCalls(sim, key);
     expect(calls).toHaveLength(n);
     return calls;
@@ -184,10 +181,10 @@ describe('POST /api/trigger-call and the calls API (CONTRACT §5.3, §5.6)', () 
         status: 'scheduled',
         scheduled_for: expect.any(String),
       });
-      const opensIn = Date.parse(res.body.scheduled_for) - Date.now();
+      const opensIn = Date.parse(res.body.scheduled_for) - t.clock.now().getTime();
       expect(opensIn).toBeGreaterThan(24 * 3600_000);
       expect(opensIn).toBeLessThan(4 * 24 * 3600_000);
-      await sleep(500);
+      await dialParked(t, res.body.call_id);
       expect(simCreateCalls(sim, agency.ultravoxKey)).toHaveLength(0);
     });
   });
@@ -790,12 +787,6 @@ describe('API_RATE_LIMIT_PER_MINUTE (CONTRACT §2, §5.3 429 rate_limited)', () 
   });
   afterAll(() => sim.close());
 
-  /** Fixed one-minute windows: keep a burst of requests inside one of them. */
-  async function awayFromMinuteBoundary() {
-    const intoMinute = Date.now() % 60_000;
-    if (intoMinute > 50_000) await sleep(60_000 - intoMinute + 200);
-  }
-
   async function withApp(limit: string, run: (t: TestApp) => Promise<void>) {
     const t = await startTestApp(
       { ULTRAVOX_API_BASE_URL: sim.url, API_RATE_LIMIT_PER_MINUTE: limit },
@@ -812,7 +803,8 @@ describe('API_RATE_LIMIT_PER_MINUTE (CONTRACT §2, §5.3 429 rate_limited)', () 
     await withApp('3', async (t) => {
       const agency = await callingAgency(t);
       const other = await callingAgency(t);
-      await awayFromMinuteBoundary();
+      // Fixed one-minute windows: the app's clock stands still 10 s into a minute for the burst.
+      const frozen = t.clock.freeze(Math.floor(Date.now() / 60_000) * 60_000 + 10_000);
 
       const ok = [];
       for (const phone of ['+15551231001', '+15551231002', '+15551231003']) {
@@ -821,7 +813,7 @@ describe('API_RATE_LIMIT_PER_MINUTE (CONTRACT §2, §5.3 429 rate_limited)', () 
       expect(ok.map((r) => r.headers['x-ratelimit-limit'])).toEqual(['3', '3', '3']);
       expect(ok.map((r) => r.headers['x-ratelimit-remaining'])).toEqual(['2', '1', '0']);
       const reset = Number(ok[0].headers['x-ratelimit-reset']);
-      const now = Math.floor(Date.now() / 1000);
+      const now = Math.floor(frozen.getTime() / 1000);
       expect(reset).toBeGreaterThan(now - 1);
       expect(reset).toBeLessThanOrEqual(now + 61);
       expect(ok.map((r) => Number(r.headers['x-ratelimit-reset']))).toEqual([reset, reset, reset]);
@@ -853,7 +845,7 @@ describe('API_RATE_LIMIT_PER_MINUTE (CONTRACT §2, §5.3 429 rate_limited)', () 
         '+15551231003',
       ]);
       await waitFor(() => simCreateCalls(sim, agency.ultravoxKey).length >= 3, 15_000, '3 dialed calls');
-      await sleep(500);
+      await dialsSettled(t, agency.agencyId);
       const dialed = simCreateCalls(sim, agency.ultravoxKey).map(
         (r) => (r.body as { medium: { twilio: { outgoing: { to: string } } } }).medium.twilio.outgoing.to,
       );

@@ -2,7 +2,8 @@ import Redis from 'ioredis';
 import request from 'supertest';
 import { WebhookOutbox } from '../src/webhooks/delivery/webhook-outbox.service';
 import { createAgency } from './support/fixtures';
-import { Receiver, waitFor } from './support/receiver';
+import { Receiver } from './support/receiver';
+import { waitFor } from './support/wait';
 import { childEnv, MAIN_JS, NodeProcess, spawnNode } from './support/spawn';
 import { startTestApp, TestApp } from './support/test-app';
 

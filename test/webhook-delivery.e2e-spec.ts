@@ -3,7 +3,8 @@ import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { WebhookOutbox } from '../src/webhooks/delivery/webhook-outbox.service';
 import { createAgency, generateApiKey, TestAgency } from './support/fixtures';
-import { Receiver, waitFor } from './support/receiver';
+import { Receiver } from './support/receiver';
+import { waitFor } from './support/wait';
 import { startTestApp, TestApp } from './support/test-app';
 
 const DELAYS = [200, 400, 800];

@@ -4,7 +4,8 @@ import { AGENCY_SECRETS_TTL_MS } from '../src/agencies/agency-secrets';
 import { startUltravoxSim, ultravoxSignatureHeader, UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency, subscribe, trigger } from './support/call-fixtures';
 import { createAgency, TestAgency, ultravoxKey } from './support/fixtures';
-import { Receiver, waitFor } from './support/receiver';
+import { Receiver } from './support/receiver';
+import { waitFor } from './support/wait';
 import { childEnv, startServer } from './support/spawn';
 import { startTestApp, TestApp } from './support/test-app';
 

@@ -61,7 +61,7 @@ export class AuthGuard implements CanActivate {
     const headers = rateLimitHeaders(result);
     void reply.headers(headers);
     if (!result.allowed) {
-      const retryAfter = String(Math.max(1, result.resetAt - Math.floor(Date.now() / 1000)));
+      const retryAfter = String(result.retryAfterSeconds);
       throw new ApiError(
         HttpStatus.TOO_MANY_REQUESTS,
         'rate_limited',

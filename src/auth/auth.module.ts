@@ -2,6 +2,7 @@ import { DynamicModule, Global, Module, Type } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AuthGuard } from './auth.guard';
 import { JwtService } from './jwt.service';
+import { Clock } from '../common/clock';
 import { RateLimiter } from '../common/rate-limit/rate-limiter';
 
 @Global()
@@ -15,7 +16,7 @@ export class AuthModule {
     return {
       module: AuthModule,
       imports: credentials,
-      providers: [JwtService, RateLimiter, { provide: APP_GUARD, useClass: AuthGuard }],
+      providers: [Clock, JwtService, RateLimiter, { provide: APP_GUARD, useClass: AuthGuard }],
       exports: [JwtService],
     };
   }

@@ -1,13 +1,15 @@
-import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { AppModule } from '../../src/app.module';
 import { APP_OPTIONS, configureApp, createFastifyAdapter } from '../../src/app.setup';
+import { Clock } from '../../src/common/clock';
 import { buildAppConfig } from '../../src/config/app-config';
 import { prepareDatabase } from '../../src/database/migrate';
 import { TEST_ADMIN_DATABASE_URL, TEST_REDIS_URL } from './env';
 import { clearRedisPrefix, freePort } from './spawn';
+import { TestClock } from './test-clock';
 
 export interface TestApp {
   /** e.g. http://127.0.0.1:40123 */
@@ -17,6 +19,8 @@ export interface TestApp {
   env: Record<string, string>;
   /** A direct connection to this app's own database, for asserting what was stored. */
   db: Client;
+  /** The app's Clock: real time until a test freezes it. */
+  clock: TestClock;
   close(): Promise<void>;
 }
 
@@ -59,8 +63,9 @@ export function testEnv(databaseUrl: string, overrides: Record<string, string> =
 }
 
 /**
- * Boots the real application, through the same configureApp as production, on a random loopback port.
- * process.env is per spec file under Jest, so setting it here affects only this file.
+ * Boots the real application, through the same configureApp as production, on a random loopback port,
+ * with a TestClock in place of every Clock provider. process.env is per spec file under Jest, so
+ * setting it here affects only this file.
  */
 export async function startTestApp(
   overrides: Record<string, string> = {},
@@ -76,14 +81,15 @@ export async function startTestApp(
   Object.assign(process.env, env);
   const config = buildAppConfig(process.env);
   await prepareDatabase(config.databaseUrl, true);
-  const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot(config),
-    createFastifyAdapter(),
-    {
-      ...APP_OPTIONS,
-      logger: false,
-    },
-  );
+  const clock = new TestClock();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] })
+    .overrideProvider(Clock)
+    .useValue(clock)
+    .compile();
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), {
+    ...APP_OPTIONS,
+    logger: false,
+  });
   configureApp(app);
   await app.listen(port, '127.0.0.1');
   const db = new Client({ connectionString: database.url });
@@ -93,6 +99,7 @@ export async function startTestApp(
     app,
     env,
     db,
+    clock,
     close: async () => {
       await db.end();
       await app.close();

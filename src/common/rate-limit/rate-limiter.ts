@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
+import { Clock } from '../clock';
 import { REDIS } from '../redis/redis.module';
 
 export interface RateLimitResult {
@@ -8,6 +9,8 @@ export interface RateLimitResult {
   remaining: number;
   /** Unix seconds at which the current window ends. */
   resetAt: number;
+  /** Whole seconds until the window ends (at least 1): the Retry-After of a refusal. */
+  retryAfterSeconds: number;
 }
 
 const WINDOW_MS = 60_000;
@@ -15,9 +18,13 @@ const WINDOW_MS = 60_000;
 /** Fixed one-minute windows counted in Redis, so every API replica shares the same budget. */
 @Injectable()
 export class RateLimiter {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly clock: Clock,
+  ) {}
 
-  async hit(subject: string, limitPerMinute: number, now = Date.now()): Promise<RateLimitResult> {
+  async hit(subject: string, limitPerMinute: number): Promise<RateLimitResult> {
+    const now = this.clock.now().getTime();
     const window = Math.floor(now / WINDOW_MS);
     const key = `ratelimit:${subject}:${window}`;
     const [[, count]] = (await this.redis
@@ -25,11 +32,13 @@ export class RateLimiter {
       .incr(key)
       .pexpire(key, WINDOW_MS * 2)
       .exec()) as [[null, number]];
+    const resetAt = Math.ceil(((window + 1) * WINDOW_MS) / 1000);
     return {
       allowed: count <= limitPerMinute,
       limit: limitPerMinute,
       remaining: Math.max(0, limitPerMinute - count),
-      resetAt: Math.ceil(((window + 1) * WINDOW_MS) / 1000),
+      resetAt,
+      retryAfterSeconds: Math.max(1, resetAt - Math.floor(now / 1000)),
     };
   }
 }
