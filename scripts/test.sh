@@ -65,6 +65,8 @@ esac
 ./node_modules/.bin/jest "${jest_args[@]}" "$@" >&2
 jest_status=$?
 
+# The suite's wall time (set-up included), so a slower suite is noticed; stdout keeps its one line.
+echo "test.sh: wall time ${SECONDS} s" >&2
 node -e "$SUMMARY_JS" "$results"
 summary_status=$?
 

@@ -3,6 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency, simCallsOf, subscribe, trigger } from './support/call-fixtures';
 import { Receiver } from './support/receiver';
+import { callQuiet } from './support/settled';
 import { waitFor } from './support/wait';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -33,6 +34,8 @@ describe('a call end to end: trigger → Ultravox → webhooks → call.complete
 
   const eventsFor = (callId: string) =>
     receiver.received.filter((r) => (JSON.parse(r.body) as Payload).call_id === callId);
+  const ultravoxCallOf = (callId: string) =>
+    sim.calls().calls.find((c) => c.call.metadata.switchboard_call_id === callId)!.call.callId;
   const terminal = (callId: string) =>
     waitFor(
       () => eventsFor(callId).find((r) => /call\.(completed|failed)/.test(JSON.parse(r.body).event)),
@@ -145,7 +148,7 @@ describe('a call end to end: trigger → Ultravox → webhooks → call.complete
       started_at: null,
       transcript: [],
     });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await callQuiet(t, agency.agencyId, ultravoxCallOf(res.body.call_id));
     expect(eventsFor(res.body.call_id).map((r) => JSON.parse(r.body).event)).toEqual(['call.failed']);
   });
 
@@ -187,7 +190,7 @@ describe('a call end to end: trigger → Ultravox → webhooks → call.complete
     await sim.resend(simCall.call.callId, 'call.ended');
     await sim.resend(simCall.call.callId, 'call.joined');
     await sim.resend(simCall.call.callId, 'call.started');
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await callQuiet(t, agency.agencyId, simCall.call.callId);
     const events = eventsFor(callId)
       .map((r) => JSON.parse(r.body).event)
       .sort();

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency } from './support/call-fixtures';
+import { dialsSettled, dispatcherPassed } from './support/settled';
 import { waitFor } from './support/wait';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -91,7 +92,8 @@ describe('campaigns: pause and cancel withdraw calls created but not yet dialed'
 
     // The live call finishes; nothing else rings while paused.
     await waitFor(async () => (await get(id)).stats.in_progress === 0, 20_000, 'the live call to end');
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await dispatcherPassed(t, sim);
+    await dialsSettled(t, agency.agencyId);
     expect(dialed(prefix)).toBe(1);
     expect((await get(id)).stats).toMatchObject({ completed: 1, pending: 5, in_progress: 0 });
 
@@ -127,7 +129,8 @@ describe('campaigns: pause and cancel withdraw calls created but not yet dialed'
     );
     expect(settled.status).toBe('canceled');
     expect(settled.stats).toMatchObject({ total: 6, completed: 1, canceled: 5, pending: 0 });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await dispatcherPassed(t, sim);
+    await dialsSettled(t, agency.agencyId);
     expect(dialed(prefix)).toBe(1);
   }, 60_000);
 });

@@ -3,6 +3,7 @@ import { startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency, subscribe } from './support/call-fixtures';
 import { createAgency } from './support/fixtures';
 import { Receiver } from './support/receiver';
+import { dialsSettled, dispatcherPassed } from './support/settled';
 import { waitFor } from './support/wait';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -121,7 +122,8 @@ describe('campaigns: dispatch with concurrency, state machine, retries, events (
       30_000,
       'live calls to finish',
     );
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await dispatcherPassed(t, sim);
+    await dialsSettled(t, agency.agencyId);
     const still = await get(id);
     expect(still.stats.completed).toBe(paused.stats.completed);
     expect(still.stats.pending).toBeGreaterThan(0);

@@ -6,9 +6,9 @@ import {
   freePort,
   MAIN_JS,
   runNode,
-  sleep,
   spawnNode,
   startServer,
+  workersConnected,
 } from './support/spawn';
 import { createTestDatabase, testEnv } from './support/test-app';
 
@@ -91,7 +91,7 @@ describe('configuration validated at boot (node dist/src/main.js)', () => {
     const port = await freePort();
     const worker = spawnNode(MAIN_JS, [], childEnv({ ...env, APP_ROLE: 'worker', PORT: String(port) }));
     try {
-      await Promise.race([worker.exited, sleep(3_000)]);
+      await Promise.race([workersConnected(env.REDIS_PREFIX), worker.exited]);
       expect(worker.running()).toBe(true);
       expect(await listening(port)).toBe(false);
     } finally {

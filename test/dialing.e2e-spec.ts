@@ -1,9 +1,10 @@
 import request from 'supertest';
 import { CallsSweeper } from '../src/calls/calls-sweeper';
-import { Clock } from '../src/common/clock';
 import { RecordedRequest, startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency, simCallsOf, subscribe, trigger } from './support/call-fixtures';
 import { Receiver } from './support/receiver';
+import { QUEUES } from '../src/common/queues';
+import { dialsSettled, jobsFinished } from './support/settled';
 import { waitFor } from './support/wait';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -47,8 +48,6 @@ const placedFor = (sim: UltravoxSim, callId: string) =>
 
 const createCallsOf = (sim: UltravoxSim, agency: CallingAgency): RecordedRequest[] => simCallsOf(sim, agency);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe('dialing: Ultravox errors at create-call (CONTRACT §5.3, §7)', () => {
   let sim: UltravoxSim;
   let t: TestApp;
@@ -62,7 +61,10 @@ describe('dialing: Ultravox errors at create-call (CONTRACT §5.3, §7)', () => 
     );
     receiver = await new Receiver().start();
   });
-  afterEach(() => sim.clearFaults());
+  afterEach(() => {
+    sim.clearFaults();
+    t.clock.release();
+  });
   afterAll(async () => {
     await receiver.close();
     await t.close();
@@ -82,28 +84,33 @@ describe('dialing: Ultravox errors at create-call (CONTRACT §5.3, §7)', () => 
 
     expect(await waitForTerminal(receiver, callId)).toMatchObject({ event: 'call.completed' });
     expect(placedFor(sim, callId)).toHaveLength(1);
-    const creates = createCallsOf(sim, agency);
-    expect(creates).toHaveLength(2);
-    const gap = Date.parse(creates[1].at) - Date.parse(creates[0].at);
-    expect(gap).toBeGreaterThanOrEqual(950);
+    expect(createCallsOf(sim, agency)).toHaveLength(2);
+    // A Retry-After this short is waited out inside one attempt (its timing: ultravox.client.spec.ts).
     expect((await callOf(t, agency, callId)).status).toBe('completed');
   });
 
   it('429 with a long Retry-After (4 s): the call waits queued, not failed, and is dialed after it', async () => {
     const agency = await watchedAgency(t, receiver);
     sim.addFault({ ...CREATE_CALL, status: 429, headers: { 'Retry-After': '4' }, times: 1 });
+    const refusedAt = t.clock.freeze();
     const callId = (await trigger(t, agency.apiKey, { phone: '+15551110006' }).expect(200)).body.call_id;
 
     await waitFor(() => createCallsOf(sim, agency).length === 1, 5_000, 'the first create-call');
-    await waitFor(
-      async () => (await callOf(t, agency, callId)).status === 'queued',
+    const waiting = await waitFor(
+      async () => {
+        const call = await callOf(t, agency, callId);
+        return call.status === 'queued' && call;
+      },
       5_000,
       'the call back in the queue',
     );
+    const notBefore = refusedAt.getTime() + 4_000;
+    expect(waiting.scheduled_for).toBe(new Date(notBefore).toISOString());
+    // Until the app's clock reaches that instant the call is only waiting: one create-call so far.
+    expect(createCallsOf(sim, agency)).toHaveLength(1);
+    t.clock.freeze(notBefore);
     expect(await waitForTerminal(receiver, callId)).toMatchObject({ event: 'call.completed' });
-    const creates = createCallsOf(sim, agency);
-    expect(creates).toHaveLength(2);
-    expect(Date.parse(creates[1].at) - Date.parse(creates[0].at)).toBeGreaterThanOrEqual(3_900);
+    expect(createCallsOf(sim, agency)).toHaveLength(2);
     expect(placedFor(sim, callId)).toHaveLength(1);
   });
 
@@ -130,7 +137,7 @@ describe('dialing: Ultravox errors at create-call (CONTRACT §5.3, §7)', () => 
       failure_reason: 'ultravox_rejected_key',
       started_at: null,
     });
-    await sleep(1_500); // longer than any retry backoff would be
+    await dialsSettled(t, agency.agencyId);
     expect(createCallsOf(sim, agency)).toHaveLength(1);
     expect(placedFor(sim, callId)).toHaveLength(0);
     expect(terminalEvents(receiver, callId)).toHaveLength(1);
@@ -150,7 +157,7 @@ describe('dialing: Ultravox errors at create-call (CONTRACT §5.3, §7)', () => 
       event: 'call.failed',
       failure_reason: 'ultravox_agent_not_found',
     });
-    await sleep(1_500);
+    await dialsSettled(t, agency.agencyId);
     expect(createCallsOf(sim, agency)).toHaveLength(1);
     expect(terminalEvents(receiver, callId)).toHaveLength(1);
     expect(await callOf(t, agency, callId)).toMatchObject({
@@ -168,7 +175,7 @@ describe('dialing: Ultravox errors at create-call (CONTRACT §5.3, §7)', () => 
       event: 'call.failed',
       failure_reason: expect.any(String),
     });
-    await sleep(1_500);
+    await dialsSettled(t, agency.agencyId);
     expect(createCallsOf(sim, agency)).toHaveLength(1);
     expect((await callOf(t, agency, callId)).status).toBe('failed');
   });
@@ -189,7 +196,7 @@ describe('dialing: a create-call that times out is looked up, never blindly retr
   });
   afterEach(() => {
     sim.clearFaults();
-    jest.restoreAllMocks();
+    t.clock.release();
   });
   afterAll(async () => {
     await receiver.close();
@@ -220,10 +227,10 @@ describe('dialing: a create-call that times out is looked up, never blindly retr
     expect(creates).toHaveLength(2);
     const [lookup] = lookupsOf(agency, callId);
     expect(lookup).toBeDefined();
-    // The lookup happened between the timed-out creation and the second one.
-    expect(Date.parse(lookup.at)).toBeGreaterThanOrEqual(Date.parse(creates[0].at));
-    expect(Date.parse(lookup.at)).toBeLessThanOrEqual(Date.parse(creates[1].at));
-    expect(Date.parse(creates[1].at) - Date.parse(creates[0].at)).toBeGreaterThanOrEqual(500);
+    // In the order the simulator received them: the timed-out creation, the lookup, the second creation.
+    const order = sim.requests();
+    expect(order.indexOf(creates[0])).toBeLessThan(order.indexOf(lookup));
+    expect(order.indexOf(lookup)).toBeLessThan(order.indexOf(creates[1]));
   });
 
   it('the lookup fails too: the call is left dialing, not redialed, until the sweeper looks again', async () => {
@@ -233,14 +240,16 @@ describe('dialing: a create-call that times out is looked up, never blindly retr
     const callId = (await trigger(t, agency.apiKey, { phone: '+15551120003' }).expect(200)).body.call_id;
 
     await waitFor(() => lookupsOf(agency, callId).length === 1, 5_000, 'the failed lookup');
-    await sleep(1_500); // a blind redial would come within the 1 s backoff
+    // The dial job is over without asking for a retry: nothing is left that could redial blindly.
+    await jobsFinished(t, QUEUES.callDial, [callId]);
     expect(createCallsOf(sim, agency)).toHaveLength(1);
     expect((await callOf(t, agency, callId)).status).toBe('dialing');
 
     // The sweeper's turn for calls stuck in dialing (ULTRAVOX_TIMEOUT_MS + 30 s later): clock moved on.
-    jest.spyOn(t.app.get(Clock), 'now').mockReturnValue(new Date(Date.now() + 60_000));
+    t.clock.freeze(Date.now() + 60_000);
     await t.app.get(CallsSweeper).sweep();
-    expect(lookupsOf(agency, callId)).toHaveLength(2);
+    // (A periodic pass may have been under way, making that call a no-op: its next pass looks.)
+    await waitFor(() => lookupsOf(agency, callId).length === 2, 5_000, 'the sweeper’s lookup');
     expect(await waitForTerminal(receiver, callId)).toMatchObject({ event: 'call.completed' });
     expect(createCallsOf(sim, agency)).toHaveLength(2);
     expect(placedFor(sim, callId)).toHaveLength(1);
@@ -265,7 +274,7 @@ describe('dialing: a create-call that times out is looked up, never blindly retr
 
     expect(await waitForTerminal(receiver, callId)).toMatchObject({ event: 'call.completed' });
     await waitFor(() => lookupsOf(agency, callId).length > 0, 5_000, 'the lookup by metadata');
-    await sleep(1_500); // a wrongful redial would come within the 1 s backoff
+    await dialsSettled(t, agency.agencyId);
     // Switchboard's hung request plus the test's stand-in; Switchboard itself never created again.
     expect(createCallsOf(sim, agency)).toHaveLength(2);
     expect(placedFor(sim, callId)).toHaveLength(1);

@@ -8,7 +8,6 @@ import {
   MAIN_JS,
   MIGRATE_JS,
   runNode,
-  sleep,
   spawnNode,
   waitUntilHealthy,
 } from './support/spawn';
@@ -98,9 +97,10 @@ describe('migrations', () => {
     const port = await freePort();
     const server = spawnNode(MAIN_JS, [], childEnv({ ...env, PORT: String(port) }));
     try {
-      // Up (or already gone, which is allowed): either way start-up is over, then give it ~2 s more.
+      // Up (or already gone, which is allowed): either way start-up is over; once it has exited, nothing
+      // of it can still create a table.
       await waitUntilHealthy(`http://127.0.0.1:${port}`, server);
-      await sleep(2_000);
+      await server.stop();
       expect(await tables(db.url)).not.toContain('agencies');
       expect(await tables(db.url)).not.toContain('migrations');
     } finally {

@@ -4,6 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { WebhookOutbox } from '../src/webhooks/delivery/webhook-outbox.service';
 import { createAgency, generateApiKey, TestAgency } from './support/fixtures';
 import { Receiver } from './support/receiver';
+import { deliveriesSettled } from './support/settled';
 import { waitFor } from './support/wait';
 import { startTestApp, TestApp } from './support/test-app';
 
@@ -125,7 +126,7 @@ describe('webhook delivery (CONTRACT §6)', () => {
       return res.body.data.length === 1 && res.body.data[0].status === 'succeeded' && res.body.data;
     });
     expect(log[0].event).toBe('call.completed');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await deliveriesSettled(t, agency.agencyId);
     expect(receiver.received).toHaveLength(1);
   });
 
@@ -161,7 +162,7 @@ describe('webhook delivery (CONTRACT §6)', () => {
       const secret = r.path === '/completed' ? completed.secret : started.secret;
       expect(new Webhook(secret).verify(r.body, headersOf(r))).toBeTruthy();
     }
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await deliveriesSettled(t, agency.agencyId);
     expect(receiver.received).toHaveLength(4);
   });
 
@@ -198,7 +199,7 @@ describe('webhook delivery (CONTRACT §6)', () => {
       [4, 500, 'boom', 'receiver answered 500'],
     ]);
 
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await deliveriesSettled(t, agency.agencyId);
     expect(receiver.received).toHaveLength(4);
     receiver.answer = () => ({ status: 200 });
     await request(t.url)
@@ -281,7 +282,7 @@ describe('webhook delivery (CONTRACT §6)', () => {
     await t.app
       .get(WebhookOutbox)
       .transaction((_em, emit) => emit(agency.agencyId, 'call.completed', { call_id: 'x' }));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await deliveriesSettled(t, agency.agencyId);
     expect(receiver.received).toHaveLength(1);
   });
 

@@ -5,6 +5,7 @@ import { startUltravoxSim, ultravoxSignatureHeader, UltravoxSim } from '../tools
 import { callingAgency, CallingAgency, subscribe, trigger } from './support/call-fixtures';
 import { createAgency, TestAgency, ultravoxKey } from './support/fixtures';
 import { Receiver } from './support/receiver';
+import { callQuiet, ultravoxEventsProcessed } from './support/settled';
 import { waitFor } from './support/wait';
 import { childEnv, startServer } from './support/spawn';
 import { startTestApp, TestApp } from './support/test-app';
@@ -245,8 +246,15 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
       const res = await post(path, webhook('call.something', callId), { secrets: [secret] });
       expect(res.status).toBe(204);
       expect(res.text).toBe('');
-      // Give a (wrongly) queued job time to act before asserting that nothing happened.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      // An event sent after it has been stored and processed into its inbound call: the pipeline ran.
+      const marker = randomUUID();
+      expect((await post(path, webhook('call.started', marker), { secrets: [secret] })).status).toBe(204);
+      await waitFor(
+        async () =>
+          (await t.db.query(`SELECT id FROM calls WHERE ultravox_call_id = $1`, [marker])).rowCount === 1,
+        10_000,
+        'the marker’s inbound call',
+      );
       expect(await storedEvents(agency.agencyId, callId)).toHaveLength(0);
       const { rows } = await t.db.query(`SELECT id FROM calls WHERE ultravox_call_id = $1`, [callId]);
       expect(rows).toHaveLength(0);
@@ -269,7 +277,7 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
         10_000,
         'the inbound call',
       );
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await ultravoxEventsProcessed(t, callId);
       const { rows } = await t.db.query(`SELECT id FROM calls WHERE ultravox_call_id = $1`, [callId]);
       expect(rows).toHaveLength(1);
     });
@@ -289,7 +297,7 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
         10_000,
         'the inbound call',
       );
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await ultravoxEventsProcessed(t, callId);
       expect((await callsOf(agency)).filter((c) => c.ultravox_call_id === callId)).toHaveLength(1);
     });
 
@@ -462,7 +470,7 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
       const ultravoxCallId = simCallFor(callId).call.callId;
       const resent = await sim.resend(ultravoxCallId, 'call.ended');
       expect(resent.map((d) => d.status)).toEqual([204]);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await callQuiet(t, agency.agencyId, ultravoxCallId);
 
       expect(eventsFor(callId).sort()).toEqual(['call.completed', 'call.started']);
       expect(await storedEvents(agency.agencyId, ultravoxCallId, 'call.ended')).toHaveLength(1);
@@ -518,7 +526,7 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
           10_000,
           'the late call.joined and call.started to be processed',
         );
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await callQuiet(t, agency.agencyId, ultravoxCallId);
         expect(eventsFor(callId).sort()).toEqual(['call.completed', 'call.started']);
         const call = (
           await request(t.url)

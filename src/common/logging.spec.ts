@@ -27,9 +27,28 @@ async function appLogging(logLevel: string) {
   };
   app.post(INGEST, { config: redactInLogsConfig('webhookSecret') }, handler);
   app.get('/api/v1/calls', handler);
-  app.get('/slow', () => new Promise((resolve) => setTimeout(() => resolve('late'), 300)));
+  // Answers only when the test says so; `started` settles once a request is being handled.
+  let markStarted!: () => void;
+  const slow = {
+    started: new Promise<void>((resolve) => (markStarted = resolve)),
+    answer: (_body: string) => undefined as void,
+  };
+  app.get(
+    '/slow',
+    () =>
+      new Promise((resolve) => {
+        slow.answer = resolve;
+        markStarted();
+      }),
+  );
   await app.ready();
-  return { app, lines, logger };
+  return { app, lines, logger, slow };
+}
+
+/** Until `check` holds, letting I/O run between looks. */
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 100_000 && !check(); i++) await new Promise((resolve) => setImmediate(resolve));
+  expect(check()).toBe(true);
 }
 
 describe('request logging', () => {
@@ -70,16 +89,21 @@ describe('request logging', () => {
   });
 
   it('logs a request the client abandons before the answer', async () => {
-    const { app, lines } = await appLogging('info');
+    const { app, lines, slow } = await appLogging('info');
     await app.listen({ port: 0, host: '127.0.0.1' });
+    let closed = false;
     try {
       const { port } = app.server.address() as AddressInfo;
       await new Promise<void>((resolve) => {
         const req = httpGet({ host: '127.0.0.1', port, path: '/slow', headers: { 'x-request-id': 'r-2' } });
         req.on('error', () => resolve());
-        setTimeout(() => req.destroy(), 50);
+        void slow.started.then(() => req.destroy());
       });
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await until(() => lines.length > 0);
+      // The handler answers after all, and the app shuts down: nothing more is logged for it.
+      slow.answer('late');
+      await app.close();
+      closed = true;
       expect(lines).toEqual([
         expect.objectContaining({
           level: 40,
@@ -89,7 +113,7 @@ describe('request logging', () => {
         }),
       ]);
     } finally {
-      await app.close();
+      if (!closed) await app.close();
     }
   });
 

@@ -1,6 +1,9 @@
 import { getQueueToken } from '@nestjs/bullmq';
 import type { JobState, Queue } from 'bullmq';
+import request from 'supertest';
 import { QUEUES } from '../../src/common/queues';
+import type { UltravoxSim } from '../../tools/ultravox-sim/server';
+import { callingAgency, simCallsOf } from './call-fixtures';
 import type { TestApp } from './test-app';
 import { waitFor } from './wait';
 
@@ -79,9 +82,10 @@ export async function deliveriesSettled(t: TestApp, agencyId: string): Promise<n
     20_000,
     `the deliveries of ${agencyId} to settle`,
   );
-  const { rows } = await t.db.query<{ id: string }>(`SELECT id FROM webhook_deliveries WHERE agency_id = $1`, [
-    agencyId,
-  ]);
+  const { rows } = await t.db.query<{ id: string }>(
+    `SELECT id FROM webhook_deliveries WHERE agency_id = $1`,
+    [agencyId],
+  );
   await jobsFinished(
     t,
     QUEUES.webhookDelivery,
@@ -102,5 +106,41 @@ export async function ultravoxEventsProcessed(t: TestApp, ultravoxCallId: string
       ).rowCount === 0,
     10_000,
     `the Ultravox events of ${ultravoxCallId} to be processed`,
+  );
+}
+
+/**
+ * Waits until nothing more can come of a call: every Ultravox event stored for it has been processed
+ * and every webhook delivery of its agency has settled.
+ */
+export async function callQuiet(t: TestApp, agencyId: string, ultravoxCallId: string): Promise<void> {
+  await ultravoxEventsProcessed(t, ultravoxCallId);
+  await deliveriesSettled(t, agencyId);
+}
+
+/**
+ * Waits until the campaign dispatcher has made a pass that began after this call: a one-contact
+ * campaign of a fresh agency, started now, has its call dialed. What a paused or canceled campaign
+ * would have dialed in such a pass would be at the simulator by then too.
+ */
+export async function dispatcherPassed(t: TestApp, sim: UltravoxSim): Promise<void> {
+  const marker = await callingAgency(t);
+  const auth = { Authorization: `Bearer ${marker.apiKey}` };
+  const created = await request(t.url)
+    .post('/api/v1/campaigns')
+    .set(auth)
+    .send({ name: 'Marker', max_concurrency: 1 })
+    .expect(201);
+  const id = created.body.data.id as string;
+  await request(t.url)
+    .post(`/api/v1/campaigns/${id}/contacts`)
+    .set(auth)
+    .send([{ phone: '+15559990000', name: 'Marker' }])
+    .expect(200);
+  await request(t.url).post(`/api/v1/campaigns/${id}/start`).set(auth).expect(200);
+  await waitFor(
+    () => simCallsOf(sim, marker).length > 0,
+    20_000,
+    'the marker campaign’s call (a dispatcher pass)',
   );
 }

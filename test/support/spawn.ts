@@ -1,8 +1,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import Redis from 'ioredis';
+import { QUEUES } from '../../src/common/queues';
 import { TEST_REDIS_URL } from './env';
+import { waitFor } from './wait';
 
 /** The built programs, as `npm run start:prod`, `npm run cli` and `npm run migration:run` start them. */
 const DIST = join(__dirname, '..', '..', 'dist', 'src');
@@ -34,7 +37,7 @@ export interface SpawnedServer extends NodeProcess {
   url: string;
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A child environment: PATH plus exactly the variables given, nothing inherited from the test runner. */
 export function childEnv(env: Record<string, string>): Record<string, string> {
@@ -152,5 +155,17 @@ export async function clearRedisPrefix(prefix: string): Promise<void> {
     }
   } finally {
     redis.disconnect();
+  }
+}
+
+/** Waits until a spawned app's BullMQ workers (its REDIS_PREFIX) are connected to Redis: its workers are up. */
+export async function workersConnected(redisPrefix: string, timeoutMs = 30_000): Promise<void> {
+  const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue(QUEUES.callDial, { connection, prefix: `${redisPrefix}:bull` });
+  try {
+    await waitFor(async () => (await queue.getWorkersCount()) > 0, timeoutMs, 'the workers to connect');
+  } finally {
+    await queue.close();
+    connection.disconnect();
   }
 }
