@@ -1,11 +1,12 @@
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
-import { startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
+import { UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency, simCallsOf, subscribe, trigger } from './support/call-fixtures';
+import { startCallingStack, stopCallingStack } from './support/calling-stack';
 import { Receiver } from './support/receiver';
 import { callQuiet } from './support/settled';
 import { waitFor } from './support/wait';
-import { startTestApp, TestApp } from './support/test-app';
+import { TestApp } from './support/test-app';
 
 type Payload = Record<string, unknown> & { event: string; call_id: string };
 
@@ -17,20 +18,11 @@ describe('a call end to end: trigger → Ultravox → webhooks → call.complete
   let secret: string;
 
   beforeAll(async () => {
-    sim = await startUltravoxSim({ timeScale: 0.02 });
-    t = await startTestApp(
-      { ULTRAVOX_API_BASE_URL: sim.url, CALLS_SWEEP_INTERVAL_MS: '500' },
-      { reachable: true },
-    );
-    receiver = await new Receiver().start();
+    ({ sim, t, receiver } = await startCallingStack({ timeScale: 0.02 }));
     agency = await callingAgency(t);
     secret = await subscribe(t, agency, `${receiver.url}/calls`);
   });
-  afterAll(async () => {
-    await receiver.close();
-    await t.close();
-    await sim.close();
-  });
+  afterAll(() => stopCallingStack({ sim, t, receiver }));
 
   const eventsFor = (callId: string) =>
     receiver.received.filter((r) => (JSON.parse(r.body) as Payload).call_id === callId);

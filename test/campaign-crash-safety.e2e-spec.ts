@@ -2,7 +2,7 @@ import request from 'supertest';
 import { startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency, simCallsOf } from './support/call-fixtures';
 import { waitFor } from './support/wait';
-import { childEnv, MAIN_JS, NodeProcess, spawnNode } from './support/spawn';
+import { NodeProcess, spawnWorker } from './support/spawn';
 import { startTestApp, TestApp } from './support/test-app';
 
 const CONTACTS = 24;
@@ -13,16 +13,10 @@ describe('campaigns survive a worker SIGKILL (issue 5)', () => {
   let agency: CallingAgency;
   let worker: NodeProcess | undefined;
   const startWorker = () =>
-    spawnNode(
-      MAIN_JS,
-      [],
-      childEnv({
-        ...t.env,
-        APP_ROLE: 'worker',
-        CAMPAIGN_TICK_INTERVAL_MS: '100',
-        CALLS_SWEEP_INTERVAL_MS: '500',
-      }),
-    );
+    spawnWorker(t.env, {
+      CAMPAIGN_TICK_INTERVAL_MS: '100',
+      CALLS_SWEEP_INTERVAL_MS: '500',
+    });
 
   beforeAll(async () => {
     sim = await startUltravoxSim({ timeScale: 0.1, maxConcurrentCalls: 50 });

@@ -1,12 +1,13 @@
 import request from 'supertest';
 import { CallsSweeper } from '../src/calls/calls-sweeper';
-import { RecordedRequest, startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
+import { RecordedRequest, UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency, simCallsOf, subscribe, trigger } from './support/call-fixtures';
+import { startCallingStack, stopCallingStack } from './support/calling-stack';
 import { Receiver } from './support/receiver';
 import { QUEUES } from '../src/common/queues';
 import { dialsSettled, jobsFinished } from './support/settled';
 import { waitFor } from './support/wait';
-import { startTestApp, TestApp } from './support/test-app';
+import { TestApp } from './support/test-app';
 
 /*
  * Placing calls through Ultravox (CONTRACT §5.3, §7; reference/ultravox-api.md "Placing an outbound
@@ -54,22 +55,13 @@ describe('dialing: Ultravox errors at create-call (CONTRACT §5.3, §7)', () => 
   let receiver: Receiver;
 
   beforeAll(async () => {
-    sim = await startUltravoxSim({ timeScale: 0.02 });
-    t = await startTestApp(
-      { ULTRAVOX_API_BASE_URL: sim.url, CALLS_SWEEP_INTERVAL_MS: '500' },
-      { reachable: true },
-    );
-    receiver = await new Receiver().start();
+    ({ sim, t, receiver } = await startCallingStack({ timeScale: 0.02 }));
   });
   afterEach(() => {
     sim.clearFaults();
     t.clock.release();
   });
-  afterAll(async () => {
-    await receiver.close();
-    await t.close();
-    await sim.close();
-  });
+  afterAll(() => stopCallingStack({ sim, t, receiver }));
 
   it('429 with Retry-After: 1 → waits ≥ 1 s, creates again, the call is placed once and completes', async () => {
     const agency = await watchedAgency(t, receiver);
@@ -187,22 +179,14 @@ describe('dialing: a create-call that times out is looked up, never blindly retr
   let receiver: Receiver;
 
   beforeAll(async () => {
-    sim = await startUltravoxSim({ timeScale: 0.1 }); // calls still live when the lookup runs
-    t = await startTestApp(
-      { ULTRAVOX_API_BASE_URL: sim.url, ULTRAVOX_TIMEOUT_MS: '500', CALLS_SWEEP_INTERVAL_MS: '500' },
-      { reachable: true },
-    );
-    receiver = await new Receiver().start();
+    // Calls still live when the lookup runs.
+    ({ sim, t, receiver } = await startCallingStack({ timeScale: 0.1 }, { ULTRAVOX_TIMEOUT_MS: '500' }));
   });
   afterEach(() => {
     sim.clearFaults();
     t.clock.release();
   });
-  afterAll(async () => {
-    await receiver.close();
-    await t.close();
-    await sim.close();
-  });
+  afterAll(() => stopCallingStack({ sim, t, receiver }));
 
   const lookupsOf = (agency: CallingAgency, callId: string) =>
     sim
@@ -292,22 +276,12 @@ describe('dialing: MAX_CONCURRENT_CALLS_PER_AGENCY caps an agency’s live calls
   let receiver: Receiver;
 
   beforeAll(async () => {
-    sim = await startUltravoxSim({ timeScale: 0.2, maxConcurrentCalls: 10 });
-    t = await startTestApp(
-      {
-        ULTRAVOX_API_BASE_URL: sim.url,
-        MAX_CONCURRENT_CALLS_PER_AGENCY: '2',
-        CALLS_SWEEP_INTERVAL_MS: '500',
-      },
-      { reachable: true },
-    );
-    receiver = await new Receiver().start();
+    ({ sim, t, receiver } = await startCallingStack(
+      { timeScale: 0.2, maxConcurrentCalls: 10 },
+      { MAX_CONCURRENT_CALLS_PER_AGENCY: '2' },
+    ));
   });
-  afterAll(async () => {
-    await receiver.close();
-    await t.close();
-    await sim.close();
-  });
+  afterAll(() => stopCallingStack({ sim, t, receiver }));
 
   it('6 calls at once: at most 2 live at Ultravox, the rest wait queued (never failed), all complete', async () => {
     const agency = await watchedAgency(t, receiver);

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { startUltravoxSim, UltravoxSim } from '../tools/ultravox-sim/server';
 import { errorBody, expectValidationFailed } from './support/errors';
-import { callingAgency, CallingAgency, trigger } from './support/call-fixtures';
+import { callingAgency, CallingAgency, simCreateCalls, trigger } from './support/call-fixtures';
 import { createAgency, generateApiKey, TestAgency, ultravoxKey } from './support/fixtures';
 import { dialParked, dialsSettled } from './support/settled';
 import { waitFor } from './support/wait';
@@ -22,18 +22,6 @@ interface CallRow extends Json {
   phone_number: string;
   agent_id: string;
   created_at: string;
-}
-
-/** Create-call requests the simulator received for one Ultravox key (the sim keeps its first 8 chars). */
-function simCreateCalls(sim: UltravoxSim, key: string) {
-  return sim
-    .requests()
-    .filter(
-      (r) =>
-        r.method === 'POST' &&
-        r.path.startsWith('/api/agents/') &&
-        r.headers['x-api-key'] === key.slice(0, 8),
-    );
 }
 
 /** A calling window that is closed now: one hour, three days from today (UTC). Calls with it are `scheduled`. */

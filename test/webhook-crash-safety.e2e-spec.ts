@@ -4,7 +4,7 @@ import { WebhookOutbox } from '../src/webhooks/delivery/webhook-outbox.service';
 import { createAgency } from './support/fixtures';
 import { Receiver } from './support/receiver';
 import { waitFor } from './support/wait';
-import { childEnv, MAIN_JS, NodeProcess, spawnNode } from './support/spawn';
+import { NodeProcess, spawnWorker } from './support/spawn';
 import { startTestApp, TestApp } from './support/test-app';
 
 // A Redis database of its own, so FLUSHDB here cannot touch the spec files running beside this one.
@@ -16,16 +16,10 @@ describe('nothing lost: worker SIGKILL and Redis FLUSHDB mid-delivery (CONTRACT 
   let receiver: Receiver;
   let worker: NodeProcess | undefined;
   const startWorker = () =>
-    spawnNode(
-      MAIN_JS,
-      [],
-      childEnv({
-        ...t.env,
-        APP_ROLE: 'worker',
-        WEBHOOK_DELIVERY_CONCURRENCY: '10',
-        WEBHOOK_SWEEP_INTERVAL_MS: '500',
-      }),
-    );
+    spawnWorker(t.env, {
+      WEBHOOK_DELIVERY_CONCURRENCY: '10',
+      WEBHOOK_SWEEP_INTERVAL_MS: '500',
+    });
 
   beforeAll(async () => {
     receiver = await new Receiver().start();

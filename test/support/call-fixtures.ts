@@ -62,14 +62,19 @@ export function trigger(t: TestApp, apiKey: string, body: object, idempotencyKey
   return req.send(body);
 }
 
-/** The simulator's calls created for this agency's Ultravox key. */
-export function simCallsOf(sim: UltravoxSim, agency: CallingAgency) {
+/** Create-call requests the simulator received for one Ultravox key (it keeps the key's first 8 chars). */
+export function simCreateCalls(sim: UltravoxSim, key: string) {
   return sim
     .requests()
     .filter(
       (r) =>
         r.method === 'POST' &&
         r.path.startsWith('/api/agents/') &&
-        r.headers['x-api-key'] === agency.ultravoxKey.slice(0, 8),
+        r.headers['x-api-key'] === key.slice(0, 8),
     );
+}
+
+/** The simulator's calls created for this agency's Ultravox key. */
+export function simCallsOf(sim: UltravoxSim, agency: CallingAgency) {
+  return simCreateCalls(sim, agency.ultravoxKey);
 }

@@ -81,6 +81,14 @@ export function spawnNode(script: string, args: string[], env: Record<string, st
   return { child, exited, running: () => !done, output: () => ({ stdout, stderr }), stop };
 }
 
+/** Starts `node dist/src/main.js` as a worker process (APP_ROLE=worker) of the app with this environment. */
+export function spawnWorker(
+  env: Record<string, string>,
+  overrides: Record<string, string> = {},
+): NodeProcess {
+  return spawnNode(MAIN_JS, [], childEnv({ ...env, APP_ROLE: 'worker', ...overrides }));
+}
+
 /** Runs `node <script> <args>` to completion; killed (and `timedOut`) if it runs longer than `timeoutMs`. */
 export async function runNode(
   script: string,
