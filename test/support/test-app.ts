@@ -1,5 +1,5 @@
+import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { AppModule } from '../../src/app.module';
@@ -64,7 +64,7 @@ export function testEnv(databaseUrl: string, overrides: Record<string, string> =
 
 /**
  * Boots the real application, through the same configureApp as production, on a random loopback port,
- * with a TestClock in place of every Clock provider. process.env is per spec file under Jest, so
+ * with every Clock reading one TestClock. process.env is per spec file under Jest, so
  * setting it here affects only this file.
  */
 export async function startTestApp(
@@ -81,15 +81,20 @@ export async function startTestApp(
   Object.assign(process.env, env);
   const config = buildAppConfig(process.env);
   await prepareDatabase(config.databaseUrl, true);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(config),
+    createFastifyAdapter(),
+    {
+      ...APP_OPTIONS,
+      logger: false,
+    },
+  );
+  // Every module's Clock reads the TestClock. (Test.createTestingModule's overrideProvider would build
+  // the modules before the HTTP adapter exists, and a module that registers a body parser then cannot.)
   const clock = new TestClock();
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot(config)] })
-    .overrideProvider(Clock)
-    .useValue(clock)
-    .compile();
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(createFastifyAdapter(), {
-    ...APP_OPTIONS,
-    logger: false,
-  });
+  for (const instance of app.get(Clock, { strict: false, each: true })) {
+    instance.now = () => clock.now();
+  }
   configureApp(app);
   await app.listen(port, '127.0.0.1');
   const db = new Client({ connectionString: database.url });

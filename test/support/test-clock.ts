@@ -1,7 +1,7 @@
 import { Clock } from '../../src/common/clock';
 
 /**
- * The app's Clock in e2e tests (startTestApp puts it in place of every Clock provider). It follows the
+ * The time of an e2e test app (startTestApp makes every Clock of the app read it). It follows the
  * real time until a test freezes it at a chosen instant; `advance` moves a frozen clock on.
  */
 export class TestClock extends Clock {
