@@ -237,11 +237,12 @@ describe('webhook delivery (CONTRACT §6)', () => {
       .expect(202);
     const both = await waitFor(
       async () => {
+        // The list reads a delivery and its attempts one after the other: wait for both to be settled.
         const [delivery] = await deliveries(webhookId);
-        return delivery?.attempts.length === 2 && delivery;
+        return delivery?.attempts.length === 2 && delivery.status !== 'pending' && delivery;
       },
       15_000,
-      'two attempts',
+      'two attempts, settled',
     );
     expect(both.attempts.map((a: { attempt: number }) => a.attempt).sort()).toEqual([1, 2]);
     expect(both).toMatchObject({ status: 'succeeded', attempt_count: 2 });
