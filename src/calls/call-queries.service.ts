@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
 import { Page } from '../common/pagination';
-import { paginate } from '../database/pagination';
-import { Call, CallEvent } from './call.entity';
+import { Call } from './call.entity';
+import { CallsRepository } from './calls.repository';
 import { CallDto, CallQueryDto, CallWithTimelineDto } from './dto/call.dto';
 
 export function toCallDto(call: Call): CallDto {
@@ -34,26 +32,23 @@ export function toCallDto(call: Call): CallDto {
 /** Reading calls (CONTRACT §5.6), always within one agency. */
 @Injectable()
 export class CallQueriesService {
-  constructor(
-    @InjectRepository(Call) private readonly calls: Repository<Call>,
-    @InjectRepository(CallEvent) private readonly events: Repository<CallEvent>,
-  ) {}
+  constructor(private readonly calls: CallsRepository) {}
 
   async list(agencyId: string, query: CallQueryDto): Promise<Page<CallDto>> {
-    const qb = this.calls.createQueryBuilder('call').where('call.agency_id = :agencyId', { agencyId });
-    if (query.status) qb.andWhere('call.status = :status', { status: query.status });
-    if (query.agent_id) qb.andWhere('call.agent_id = :agentId', { agentId: query.agent_id });
-    if (query.campaign_id) qb.andWhere('call.campaign_id = :campaignId', { campaignId: query.campaign_id });
-    if (query.phone) qb.andWhere('call.phone_number = :phone', { phone: query.phone });
-    const page = await paginate(qb, query);
+    const filter = {
+      status: query.status,
+      agentId: query.agent_id,
+      campaignId: query.campaign_id,
+      phone: query.phone,
+    };
+    const page = await this.calls.page(agencyId, filter, query);
     return { items: page.items.map(toCallDto), nextCursor: page.nextCursor };
   }
 
   async get(agencyId: string, id: string): Promise<CallWithTimelineDto> {
-    const call = await this.calls.findOneBy({ id, agencyId });
+    const call = await this.calls.findInAgency(agencyId, id);
     if (!call) throw ApiError.notFound('call_not_found', `No call ${id} in this agency`);
-    // Chronological: ids follow insertion, but concurrent transactions can commit in another order.
-    const events = await this.events.find({ where: { callId: id }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const events = await this.calls.timeline(id);
     return {
       ...toCallDto(call),
       timeline: events.map((e) => ({ source: e.source, event: e.event, detail: e.detail, at: e.createdAt })),

@@ -1,17 +1,17 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
-import { DataSource } from 'typeorm';
 import { AgencySecrets } from '../agencies/agency-secrets';
 import { Clock } from '../common/clock';
 import { PeriodicTask } from '../common/periodic-task';
 import { CallEventJob, DialJob, jobNeedsReplacing, QUEUES } from '../common/queues';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { Call } from './call.entity';
+import { callEventJob } from './call-jobs';
+import { CallsRepository } from './calls.repository';
 import { CallsService } from './calls.service';
 import { DialService } from './dial/dial.service';
-import { enqueueCallEvent } from './ingest/ingest.service';
+import { UltravoxEventsRepository } from './ingest/ultravox-events.repository';
+import { CallTransitions } from './lifecycle/call-transitions.service';
 
 const GRACE_MS = 2_000;
 const BATCH = 200;
@@ -28,7 +28,9 @@ export class CallsSweeper extends PeriodicTask {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly callRows: CallsRepository,
+    private readonly ultravoxEvents: UltravoxEventsRepository,
+    private readonly transitions: CallTransitions,
     @InjectQueue(QUEUES.callDial) private readonly dialQueue: Queue<DialJob>,
     @InjectQueue(QUEUES.callEvents) private readonly eventQueue: Queue<CallEventJob>,
     private readonly calls: CallsService,
@@ -51,12 +53,8 @@ export class CallsSweeper extends PeriodicTask {
 
   private async dueCalls(): Promise<void> {
     const now = this.clock.now();
-    const due: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM calls WHERE status IN ('queued', 'scheduled')
-         AND coalesce(scheduled_for, created_at) <= $1 ORDER BY coalesce(scheduled_for, created_at) LIMIT $2`,
-      [new Date(now.getTime() - GRACE_MS), BATCH],
-    );
-    for (const { id } of due) {
+    const due = await this.callRows.dueForDial(new Date(now.getTime() - GRACE_MS), BATCH);
+    for (const id of due) {
       const job = await this.dialQueue.getJob(id);
       if (await jobNeedsReplacing(job)) await this.calls.enqueueDial(id, null);
     }
@@ -64,37 +62,23 @@ export class CallsSweeper extends PeriodicTask {
 
   private async stuckDials(): Promise<void> {
     const before = new Date(this.clock.now().getTime() - this.config.ultravox.timeoutMs - 30_000);
-    const stuck = await this.dataSource
-      .getRepository(Call)
-      .createQueryBuilder('call')
-      .where(`call.status = 'dialing' AND call.ultravox_call_id IS NULL AND call.dialed_at < :before`, {
-        before,
-      })
-      .limit(BATCH)
-      .getMany();
+    const stuck = await this.callRows.stuckDialing(before, BATCH);
     for (const call of stuck) {
       const apiKey = await this.secrets.ultravoxApiKey(call.agencyId);
       if (!apiKey) continue;
       if ((await this.dialer.reconcile(call, apiKey)) === 'not_placed') {
-        await this.dataSource.query(
-          `UPDATE calls SET status = 'queued' WHERE id = $1 AND status = 'dialing' AND ultravox_call_id IS NULL`,
-          [call.id],
-        );
-        await this.calls.enqueueDial(call.id, null);
+        if (await this.transitions.requeueLostDial(call.id)) await this.calls.enqueueDial(call.id, null);
       }
     }
   }
 
   private async unprocessedEvents(): Promise<void> {
-    const rows: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM call_events WHERE source = 'ultravox' AND processed_at IS NULL
-         AND created_at < $1 AND created_at > now() - interval '1 day' ORDER BY created_at LIMIT $2`,
-      [new Date(Date.now() - 10_000), BATCH],
-    );
-    for (const { id } of rows) {
-      const eventId = String(id);
-      const job = await this.eventQueue.getJob(`event-${eventId}`);
-      if (await jobNeedsReplacing(job, false)) await enqueueCallEvent(this.eventQueue, eventId);
+    const ids = await this.ultravoxEvents.unprocessed(new Date(Date.now() - 10_000), BATCH);
+    for (const eventId of ids) {
+      const job = callEventJob(eventId);
+      if (await jobNeedsReplacing(await this.eventQueue.getJob(job.opts.jobId), false)) {
+        await this.eventQueue.add(job.name, job.data, job.opts);
+      }
     }
   }
 }

@@ -1,42 +1,54 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { Agency } from '../agencies/agency.entity';
-import { Agent } from '../agents/agent.entity';
 import { Clock } from '../common/clock';
 import { QUEUES } from '../common/queues';
 import { DncModule } from '../dnc/dnc.module';
 import { UltravoxModule } from '../ultravox/ultravox.module';
 import { WebhookOutboxModule } from '../webhooks/webhooks.module';
-import { Call, CallEvent } from './call.entity';
 import { CallQueriesService } from './call-queries.service';
 import { CallsController } from './calls.controller';
+import { CallsRepository } from './calls.repository';
 import { CallsService } from './calls.service';
 import { CallsSweeper } from './calls-sweeper';
 import { DialProcessor } from './dial/dial.processor';
 import { DialService } from './dial/dial.service';
+import { IdempotencyRepository } from './idempotency.repository';
 import { IdempotencyService } from './idempotency.service';
 import { IngestController } from './ingest/ingest.controller';
 import { IngestService } from './ingest/ingest.service';
+import { UltravoxEventsRepository } from './ingest/ultravox-events.repository';
 import { CallEventsProcessor } from './lifecycle/call-events.processor';
 import { CallLifecycleService } from './lifecycle/call-lifecycle.service';
+import { CallTransitionsRepository } from './lifecycle/call-transitions.repository';
 import { CallTransitions } from './lifecycle/call-transitions.service';
+import { TriggerLookupsRepository } from './trigger-lookups.repository';
 
-/** What both roles share: entities, queues, the clock and the enqueue side. */
+/**
+ * What both roles share: the calls' repositories, their one status owner (CallTransitions), queues,
+ * the clock and the enqueue side.
+ */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Call, CallEvent, Agency, Agent]),
     BullModule.registerQueue({ name: QUEUES.callDial }, { name: QUEUES.callEvents }),
     WebhookOutboxModule,
     UltravoxModule,
     DncModule,
   ],
-  providers: [Clock, CallsService, CallTransitions],
-  exports: [
+  providers: [
     Clock,
+    CallsRepository,
+    CallTransitionsRepository,
+    TriggerLookupsRepository,
+    UltravoxEventsRepository,
     CallsService,
     CallTransitions,
-    TypeOrmModule,
+  ],
+  exports: [
+    Clock,
+    CallsRepository,
+    UltravoxEventsRepository,
+    CallsService,
+    CallTransitions,
     BullModule,
     WebhookOutboxModule,
     UltravoxModule,
@@ -49,7 +61,7 @@ export class CallsCoreModule {}
 @Module({
   imports: [CallsCoreModule],
   controllers: [CallsController, IngestController],
-  providers: [CallQueriesService, IdempotencyService, IngestService],
+  providers: [CallQueriesService, IdempotencyRepository, IdempotencyService, IngestService],
 })
 export class CallsModule {}
 

@@ -1,121 +1,29 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
-import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
-import { CallingWindow } from '../common/calling-window/calling-window';
 import { effectiveWindow, nextOpening } from '../common/calling-window/next-opening';
 import { Clock } from '../common/clock';
 import { ApiError } from '../common/errors/api-error';
-import { batchPerTick } from '../common/batch-per-tick';
-import { addInBulk, BulkJobs } from '../common/queues';
-import { DialJob, JOBS, QUEUES } from '../common/queues';
-import { byOrdinality, runSql, statement } from '../database/sql';
-import { CallStatus } from './call.entity';
+import { addInBulk, BulkJobs, DialJob, QUEUES } from '../common/queues';
+import type { Tx } from '../database/sql';
+import { dialJob } from './call-jobs';
 import { TriggerCallDto, TriggerCallResponseDto } from './dto/trigger-call.dto';
+import { CallTransitions, CreatedCall, NewCall } from './lifecycle/call-transitions.service';
+import { TriggerLookup, TriggerLookupsRepository } from './trigger-lookups.repository';
 
-export interface NewCall {
-  agencyId: string;
-  agentId: string;
-  campaignId: string | null;
-  phoneNumber: string;
-  name: string | null;
-  email: string | null;
-  metadata: object | null;
-  scheduledFor: Date | null;
-  /** Detail of the call's first timeline entry. */
-  note: string | null;
-}
-
-export interface CreatedCall {
-  id: string;
-  status: CallStatus;
-}
-
-interface TriggerLookup {
-  ultravox_configured: boolean;
-  agency_window: CallingWindow | null;
-  wanted_agent_id: string | null;
-  agent_id: string | null;
-  agent_name: string | null;
-  agent_phone: string | null;
-  agent_window: CallingWindow | null;
-  on_dnc: boolean;
-}
-
-/**
- * Everything trigger-call checks, for a batch of requests in one round trip: each one's agency, agent
- * (given or the default) and whether the number is on the agency's DNC list.
- */
-const TRIGGER_LOOKUPS = statement(
-  'calls_trigger_lookups',
-  `SELECT r.ord,
-          a.ultravox_api_key_encrypted IS NOT NULL AS ultravox_configured,
-          a.calling_window AS agency_window,
-          coalesce(r.agent_id, a.default_agent_id) AS wanted_agent_id,
-          g.id AS agent_id, g.name AS agent_name, g.phone_number AS agent_phone,
-          g.calling_window AS agent_window,
-          EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.agency_id = a.id AND d.phone_number = r.phone) AS on_dnc
-     FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY AS r(agency_id, agent_id, phone, ord)
-     JOIN agencies a ON a.id = r.agency_id
-     LEFT JOIN agents g ON g.id = coalesce(r.agent_id, a.default_agent_id) AND g.agency_id = a.id`,
-);
-
-/**
- * Calls and the first line of each one's timeline, in one statement (atomic on its own, so no
- * transaction is needed). The input is a JSON array: one parameter whatever the batch size.
- */
-const INSERT_CALLS = statement(
-  'calls_insert_with_first_event',
-  `WITH input AS (
-     SELECT * FROM json_to_recordset($1::json) AS x(
-       id uuid, agency_id uuid, agent_id uuid, campaign_id uuid, status text, phone_number text,
-       name text, email text, metadata json, scheduled_for timestamptz, note text)
-   ), call AS (
-     INSERT INTO calls (id, agency_id, agent_id, campaign_id, direction, status, phone_number, name,
-                        email, metadata, scheduled_for)
-     SELECT id, agency_id, agent_id, campaign_id, 'outbound', status, phone_number, name, email,
-            metadata, scheduled_for
-       FROM input
-     RETURNING id, agency_id, status
-   )
-   INSERT INTO call_events (agency_id, call_id, source, event, detail)
-   SELECT call.agency_id, call.id, 'switchboard', call.status, input.note FROM call JOIN input USING (id)
-   RETURNING call_id`,
-);
-
-interface LookupRequest {
-  agencyId: string;
-  agentId: string | null;
-  phone: string;
-}
+export type { CreatedCall, NewCall } from './lifecycle/call-transitions.service';
 
 /** Accepts calls (CONTRACT §5.3): checks, decides queued or scheduled, stores, and hands over to the dialer. */
 @Injectable()
 export class CallsService {
   private readonly logger = new Logger(CallsService.name);
 
-  /** Concurrent triggers share one lookup statement per event-loop turn. */
-  private readonly lookUp = batchPerTick(async (requests: readonly LookupRequest[]) => {
-    const rows = await runSql<TriggerLookup & { ord: string }>(this.dataSource, TRIGGER_LOOKUPS, [
-      requests.map((r) => r.agencyId),
-      requests.map((r) => r.agentId),
-      requests.map((r) => r.phone),
-    ]);
-    return byOrdinality(rows, requests.length);
-  });
-
-  /** Concurrent triggers share one INSERT statement per event-loop turn. */
-  private readonly storeCall = batchPerTick((calls: readonly NewCall[]) =>
-    insertCalls(this.dataSource, calls),
-  );
-
   /** Concurrent enqueues share one Redis round trip (addBulk) per event-loop turn. */
   private readonly addDialJobs: (jobs: BulkJobs<DialJob>) => Promise<void>;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly lookups: TriggerLookupsRepository,
+    private readonly transitions: CallTransitions,
     @InjectQueue(QUEUES.callDial) dialQueue: Queue<DialJob>,
     private readonly clock: Clock,
   ) {
@@ -123,12 +31,12 @@ export class CallsService {
   }
 
   async trigger(agencyId: string, dto: TriggerCallDto): Promise<TriggerCallResponseDto> {
-    const found = await this.lookUp({ agencyId, agentId: dto.agent_id ?? null, phone: dto.phone });
+    const found = await this.lookups.lookUp({ agencyId, agentId: dto.agent_id ?? null, phone: dto.phone });
     if (!found) throw new Error(`agency ${agencyId} vanished after authentication`);
     const agentId = checkTriggerable(found, dto.phone);
     const window = effectiveWindow(found.agent_window, found.agency_window);
     const opensAt = window ? nextOpening(window, this.clock.now()) : null;
-    const call = await this.storeCall({
+    const call = await this.transitions.created({
       agencyId,
       agentId,
       phoneNumber: dto.phone,
@@ -150,8 +58,8 @@ export class CallsService {
    * its timeline, in one statement inside the caller's transaction, and returns them in order.
    * Campaigns create calls here; the caller enqueues the dials after commit.
    */
-  async createCalls(em: EntityManager, fields: readonly NewCall[]): Promise<CreatedCall[]> {
-    return fields.length === 0 ? [] : insertCalls(em, fields);
+  createCalls(tx: Tx, fields: readonly NewCall[]): Promise<CreatedCall[]> {
+    return this.transitions.createdIn(tx, fields);
   }
 
   /**
@@ -161,13 +69,7 @@ export class CallsService {
   async enqueueDial(callId: string, at: Date | null): Promise<void> {
     const delay = at ? Math.max(0, at.getTime() - this.clock.now().getTime()) : 0;
     try {
-      await this.addDialJobs([
-        {
-          name: JOBS.dial,
-          data: { callId },
-          opts: { jobId: callId, delay, removeOnComplete: 1000, removeOnFail: 5000 },
-        },
-      ]);
+      await this.addDialJobs([dialJob(callId, delay)]);
     } catch (err) {
       this.logger.warn({
         msg: 'dial enqueue failed; the sweeper will pick the call up',
@@ -206,28 +108,4 @@ function checkTriggerable(found: TriggerLookup, phone: string): string {
     });
   }
   return found.agent_id;
-}
-
-async function insertCalls(
-  source: DataSource | EntityManager,
-  calls: readonly NewCall[],
-): Promise<CreatedCall[]> {
-  const rows = calls.map((call): CreatedCall & Record<string, unknown> => ({
-    id: randomUUID(),
-    status: call.scheduledFor ? 'scheduled' : 'queued',
-    agency_id: call.agencyId,
-    agent_id: call.agentId,
-    campaign_id: call.campaignId,
-    phone_number: call.phoneNumber,
-    name: call.name,
-    email: call.email,
-    metadata: call.metadata,
-    scheduled_for: call.scheduledFor,
-    note: call.note,
-  }));
-  const stored = await runSql<{ call_id: string }>(source, INSERT_CALLS, [JSON.stringify(rows)]);
-  if (stored.length !== rows.length) {
-    throw new Error(`stored ${stored.length} of ${rows.length} calls`);
-  }
-  return rows.map(({ id, status }) => ({ id, status }));
 }

@@ -2,6 +2,7 @@ import { Agency } from '../agencies/agency.entity';
 import { User } from '../agencies/user.entity';
 import { Agent } from '../agents/agent.entity';
 import { Call, CallEvent } from '../calls/call.entity';
+import { IdempotencyKey } from '../calls/idempotency-key.entity';
 import { Campaign, CampaignContact } from '../campaigns/campaign.entity';
 import { DncNumber } from '../dnc/dnc-number.entity';
 import { ApiKey } from '../integrations/api-key.entity';
@@ -21,6 +22,7 @@ export const entities = [
   DeliveryAttempt,
   Call,
   CallEvent,
+  IdempotencyKey,
   Campaign,
   CampaignContact,
   DncNumber,

@@ -1,6 +1,4 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
 import { AgencySecrets } from '../../agencies/agency-secrets';
 import { Agency } from '../../agencies/agency.entity';
 import { Agent } from '../../agents/agent.entity';
@@ -9,7 +7,9 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { CreateCallRequest, UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
 import { UltravoxError } from '../../ultravox/ultravox.errors';
 import { DncService } from '../../dnc/dnc.service';
+import { Transactions } from '../../database/transactions';
 import { Call, CallStatus } from '../call.entity';
+import { CallsRepository } from '../calls.repository';
 import { CallTransitions } from '../lifecycle/call-transitions.service';
 
 /** Ultravox metadata key carrying our call id: how webhooks and lost creations are matched back. */
@@ -43,7 +43,8 @@ export class DialService {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+    private readonly calls: CallsRepository,
     private readonly ultravox: UltravoxClient,
     private readonly secrets: AgencySecrets,
     private readonly transitions: CallTransitions,
@@ -133,71 +134,47 @@ export class DialService {
    * queued/scheduled → dialing under a per-agency advisory lock, so the live-call cap holds across
    * workers. Returns the call to dial, a delay, or nothing to do. Everything that can be checked
    * without the lock is checked first: claims of one agency take turns under it, so it is held only
-   * for the count-and-mark statement, the timeline row and the commit.
+   * for the count-and-mark statement (which writes the timeline row too) and the commit.
    */
   private async claim(callId: string): Promise<Claim> {
-    return this.dataSource.transaction(async (em): Promise<Claim> => {
-      const call = await em.findOneBy(Call, { id: callId });
+    return this.transactions.run(async (tx): Promise<Claim> => {
+      const call = await this.calls.findById(tx, callId);
       if (!call || !CLAIMABLE.includes(call.status)) return { kind: 'done' };
       const wait = (call.scheduledFor?.getTime() ?? 0) - this.clock.now().getTime();
       if (wait > 1_000) return { kind: 'later', retryInMs: wait };
-      const agency = await em.findOneByOrFail(Agency, { id: call.agencyId });
-      const agent = call.agentId ? await em.findOneBy(Agent, { id: call.agentId }) : null;
+      const { agency, agent } = await this.calls.dialParties(tx, call);
       if (!agent) return { kind: 'fail', reason: 'agent_deleted' };
       if (!agent.phoneNumber) return { kind: 'fail', reason: 'agent_has_no_phone_number' };
       if (!agency.ultravoxApiKeyEncrypted) return { kind: 'fail', reason: 'ultravox_not_configured' };
       // Listed after the call was accepted (a scheduled call, a campaign contact waiting its turn).
-      if (call.phoneNumber && (await this.dnc.isListed(call.agencyId, call.phoneNumber, em)))
+      if (call.phoneNumber && (await this.dnc.isListed(call.agencyId, call.phoneNumber, tx)))
         return { kind: 'fail', reason: 'number_on_dnc' };
-      await em.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [call.agencyId]);
-      // Marked only if still claimable (a cancel or another worker may have won) and under the cap.
-      const marked = (await em.query(
-        `WITH marked AS (
-           UPDATE calls SET status = 'dialing', dial_attempts = dial_attempts + 1, dialed_at = $3, updated_at = now()
-            WHERE id = $1 AND status IN ('queued', 'scheduled')
-              AND (SELECT count(*) FROM calls WHERE agency_id = $2 AND status IN ('dialing', 'in_progress')) < $4
-           RETURNING dial_attempts)
-         SELECT dial_attempts FROM marked`,
-        [call.id, call.agencyId, this.clock.now(), this.config.calls.maxConcurrentPerAgency],
-      )) as { dial_attempts: number }[];
-      if (marked.length === 0) {
-        const now = await em.findOneBy(Call, { id: callId });
+      const attempts = await this.transitions.claimForDial(
+        tx,
+        call,
+        this.clock.now(),
+        this.config.calls.maxConcurrentPerAgency,
+      );
+      if (attempts === null) {
+        // Not claimable any more (a cancel or another worker won), or the agency is at its cap.
+        const now = await this.calls.findById(tx, callId);
         if (!now || !CLAIMABLE.includes(now.status)) return { kind: 'done' };
         return { kind: 'later', retryInMs: AT_CAP_RETRY_MS };
       }
-      call.dialAttempts = marked[0].dial_attempts;
-      await this.transitions.note(em, call, 'dialing', `attempt ${call.dialAttempts}`);
+      call.dialAttempts = attempts;
       return { kind: 'dial', call, agent, agency };
     });
   }
 
   /** dialing → queued again (frees the live slot) and dial later. */
   private async release(call: Call, why: string, retryInMs: number): Promise<DialOutcome> {
-    await this.dataSource.transaction(async (em) => {
-      // scheduled_for doubles as "not before": the sweeper leaves the call alone until then.
-      await em.update(
-        Call,
-        { id: call.id, status: 'dialing', ultravoxCallId: IsNull() },
-        { status: 'queued', scheduledFor: new Date(this.clock.now().getTime() + retryInMs) },
-      );
-      await this.transitions.note(
-        em,
-        call,
-        'dial_deferred',
-        `${why}; next try in ${Math.round(retryInMs / 1000)} s`,
-      );
-    });
+    const notBefore = new Date(this.clock.now().getTime() + retryInMs);
+    await this.transitions.release(call.id, why, notBefore, retryInMs);
     return { retryInMs };
   }
 
-  private async attach(call: Call, created: UltravoxCall, note: string): Promise<void> {
-    await this.dataSource.transaction(async (em) => {
-      await em.query(
-        `UPDATE calls SET ultravox_call_id = $2, updated_at = now() WHERE id = $1 AND ultravox_call_id IS NULL`,
-        [call.id, created.callId],
-      );
-      await this.transitions.note(em, call, note, `ultravox call ${created.callId}`);
-    });
+  private async attach(call: Call, created: UltravoxCall, how: string): Promise<void> {
+    await this.transitions.attachUltravoxCall(call.id, created.callId, how);
   }
 
   private backoff(attempts: number): number {

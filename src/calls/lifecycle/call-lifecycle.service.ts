@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { isUUID } from 'class-validator';
-import { DataSource } from 'typeorm';
 import { AgencySecrets } from '../../agencies/agency-secrets';
-import { Agent } from '../../agents/agent.entity';
 import { UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
-import { Call, CallEvent } from '../call.entity';
+import { Call } from '../call.entity';
 import { classifyEnd, durationSeconds, mapTranscript, sentimentOf } from '../call-outcome';
+import { CallsRepository } from '../calls.repository';
 import { CALL_ID_METADATA_KEY } from '../dial/dial.service';
+import { UltravoxEventsRepository } from '../ingest/ultravox-events.repository';
 import { CallTransitions } from './call-transitions.service';
 
 interface UltravoxWebhookBody {
@@ -24,7 +23,8 @@ const date = (value: string | null | undefined): Date | null => (value ? new Dat
 @Injectable()
 export class CallLifecycleService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly calls: CallsRepository,
+    private readonly events: UltravoxEventsRepository,
     private readonly transitions: CallTransitions,
     private readonly ultravox: UltravoxClient,
     private readonly secrets: AgencySecrets,
@@ -32,7 +32,7 @@ export class CallLifecycleService {
 
   /** Processes one stored webhook (call_events row); throws to be retried when Ultravox cannot be read. */
   async process(eventId: string): Promise<void> {
-    const row = await this.dataSource.getRepository(CallEvent).findOneBy({ id: eventId });
+    const row = await this.events.find(eventId);
     if (!row || row.processedAt || !row.payload) return;
     const body = JSON.parse(row.payload) as UltravoxWebhookBody;
     const call = await this.findOrCreateCall(row.agencyId, body.call);
@@ -41,15 +41,9 @@ export class CallLifecycleService {
     } else if (body.event === 'call.ended') {
       await this.ended(call, body.call);
     } else if (body.event === 'call.billed' && call.durationSeconds === null) {
-      await this.dataSource.query(
-        `UPDATE calls SET duration_seconds = $2 WHERE id = $1 AND duration_seconds IS NULL`,
-        [call.id, durationSeconds(body.call)],
-      );
+      await this.calls.recordDuration(call.id, durationSeconds(body.call));
     }
-    await this.dataSource.query(`UPDATE call_events SET processed_at = now(), call_id = $2 WHERE id = $1`, [
-      row.id,
-      call.id,
-    ]);
+    await this.events.markProcessed(row.id, call.id);
   }
 
   private async ended(call: Call, ended: UltravoxCall): Promise<void> {
@@ -82,30 +76,24 @@ export class CallLifecycleService {
 
   /** By our metadata, then by Ultravox's call id; a call we never placed is recorded as inbound. */
   private async findOrCreateCall(agencyId: string, remote: UltravoxCall): Promise<Call> {
-    const calls = this.dataSource.getRepository(Call);
     const ours = remote.metadata?.[CALL_ID_METADATA_KEY];
-    let call = ours && isUUID(ours) ? await calls.findOneBy({ id: ours, agencyId }) : null;
-    call ??= await calls.findOneBy({ ultravoxCallId: remote.callId, agencyId });
+    let call = ours && isUUID(ours) ? await this.calls.findInAgency(agencyId, ours) : null;
+    call ??= await this.calls.findByUltravoxCallId(agencyId, remote.callId);
     if (call) {
       if (!call.ultravoxCallId) {
-        await this.dataSource.query(
-          `UPDATE calls SET ultravox_call_id = $2 WHERE id = $1 AND ultravox_call_id IS NULL`,
-          [call.id, remote.callId],
+        await this.transitions.attachUltravoxCall(
+          call.id,
+          remote.callId,
+          'ultravox call seen in its webhook',
         );
       }
       return call;
     }
-    const agent = remote.agent?.agentId
-      ? await this.dataSource
-          .getRepository(Agent)
-          .findOneBy({ agencyId, ultravoxAgentId: remote.agent.agentId })
-      : null;
-    await this.dataSource.query(
-      `INSERT INTO calls (agency_id, agent_id, direction, status, ultravox_call_id) VALUES ($1, $2, 'inbound', 'dialing', $3)
-       ON CONFLICT (agency_id, ultravox_call_id) WHERE ultravox_call_id IS NOT NULL DO NOTHING`,
-      [agencyId, agent?.id ?? null, remote.callId],
-    );
-    return calls.findOneByOrFail({ ultravoxCallId: remote.callId, agencyId });
+    const agentId = remote.agent?.agentId ? await this.calls.agentIdOf(agencyId, remote.agent.agentId) : null;
+    await this.transitions.inboundSeen(agencyId, agentId, remote.callId);
+    const created = await this.calls.findByUltravoxCallId(agencyId, remote.callId);
+    if (!created) throw new Error(`call for Ultravox call ${remote.callId} not found after creating it`);
+    return created;
   }
 
   private async apiKey(agencyId: string): Promise<string> {

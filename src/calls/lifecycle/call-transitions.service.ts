@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, In, Not } from 'typeorm';
-import { Agent } from '../../agents/agent.entity';
+import type { Tx } from '../../database/sql';
 import { WebhookOutbox } from '../../webhooks/delivery/webhook-outbox.service';
-import { Call, CallEvent, TERMINAL_STATUSES } from '../call.entity';
+import { Call } from '../call.entity';
 import { callEventFields } from '../call-payload';
+import { CallChanges, CallTransitionsRepository, CreatedCall, NewCall } from './call-transitions.repository';
+
+export type { CreatedCall, NewCall } from './call-transitions.repository';
 
 export interface CompletedCall {
   endedAt: Date | null;
@@ -18,15 +20,22 @@ export interface CompletedCall {
 /** Told, after commit, that a call reached a terminal status (in this process). */
 export type CallEndedListener = (call: { id: string; campaignId: string }) => void;
 
+export type WithdrawReason = 'campaign_paused' | 'campaign_canceled';
+
 /**
- * The only way a call starts or ends. Each change is a conditional update in one transaction with
- * its event, so duplicates and races emit `call.started` once and exactly one terminal event.
+ * The only writer of calls.status. Each transition is named, conditional on the status it leaves (so
+ * duplicates and races change a call once), and writes the call's timeline line with the change;
+ * started/completed/failed also emit their webhook event in the same transaction, so each call gets
+ * one `call.started` and exactly one terminal event.
  */
 @Injectable()
 export class CallTransitions {
   private readonly endedListeners: CallEndedListener[] = [];
 
-  constructor(private readonly outbox: WebhookOutbox) {}
+  constructor(
+    private readonly calls: CallTransitionsRepository,
+    private readonly outbox: WebhookOutbox,
+  ) {}
 
   /**
    * Listens for campaign calls that ended here, so the campaign can settle the contact and dial the
@@ -36,21 +45,67 @@ export class CallTransitions {
     this.endedListeners.push(listener);
   }
 
+  /** A new outbound call: queued, or scheduled when it has a `scheduledFor`. */
+  created(call: NewCall): Promise<CreatedCall> {
+    return this.calls.insertOutbound(call);
+  }
+
+  /** New outbound calls inside the caller's transaction (a campaign tick), in order. */
+  async createdIn(tx: Tx, calls: readonly NewCall[]): Promise<CreatedCall[]> {
+    return calls.length === 0 ? [] : this.calls.insertOutboundIn(tx, calls);
+  }
+
+  /** A call Switchboard did not place, first seen in its Ultravox webhook: inbound, dialing. */
+  inboundSeen(agencyId: string, agentId: string | null, ultravoxCallId: string): Promise<void> {
+    return this.calls.insertInbound(agencyId, agentId, ultravoxCallId);
+  }
+
+  /**
+   * queued/scheduled → dialing, inside the caller's transaction and under the agency's lock, if the
+   * call is still claimable and the agency is under `cap` live calls. The new attempt count, or null.
+   */
+  claimForDial(tx: Tx, call: Pick<Call, 'id' | 'agencyId'>, now: Date, cap: number): Promise<number | null> {
+    return this.calls.claimForDial(tx, call, now, cap);
+  }
+
+  /** dialing (not placed) → queued, not dialed again before `notBefore`: frees the live slot. */
+  release(callId: string, why: string, notBefore: Date, retryInMs: number): Promise<void> {
+    return this.calls.release(
+      callId,
+      notBefore,
+      'dial_deferred',
+      `${why}; next try in ${Math.round(retryInMs / 1000)} s`,
+    );
+  }
+
+  /** dialing → queued for a call whose dial answer was lost and that Ultravox does not have. */
+  requeueLostDial(callId: string): Promise<boolean> {
+    return this.calls.requeueLostDial(callId, 'dial_requeued', 'Ultravox has no such call; dialing again');
+  }
+
+  /** The Ultravox call placed for this call, recorded once (`how` names the timeline line). */
+  attachUltravoxCall(callId: string, ultravoxCallId: string, how: string): Promise<void> {
+    return this.calls.attachUltravoxCall(callId, ultravoxCallId, how);
+  }
+
+  /**
+   * A paused or canceled campaign's calls that have not rung yet → canceled (no webhook: they never
+   * rang). A call already dialing is left to finish. Returns the withdrawn calls' ids.
+   */
+  withdrawCampaignCalls(tx: Tx, campaignId: string, reason: WithdrawReason): Promise<string[]> {
+    return this.calls.withdrawCampaignCalls(tx, campaignId, reason);
+  }
+
   /** dialing/queued → in_progress, once; emits `call.started`. */
   async started(callId: string, startedAt: Date): Promise<boolean> {
-    return this.transition(
-      callId,
-      'call.started',
-      { status: 'in_progress', startedAt },
-      'started_at IS NULL',
-    );
+    return this.transition(callId, 'call.started', { status: 'in_progress', startedAt }, true);
   }
 
   async completed(callId: string, outcome: CompletedCall): Promise<boolean> {
     return this.transition(callId, 'call.completed', { status: 'completed', ...outcome });
   }
 
-  async failed(callId: string, failureReason: string, extra: Partial<Call> = {}): Promise<boolean> {
+  async failed(callId: string, failureReason: string, extra: CallChanges = {}): Promise<boolean> {
     return this.transition(callId, 'call.failed', {
       status: 'failed',
       failureReason,
@@ -59,41 +114,18 @@ export class CallTransitions {
     });
   }
 
-  /** A line in the call's timeline. */
-  async note(
-    em: EntityManager,
-    call: Pick<Call, 'id' | 'agencyId'>,
-    event: string,
-    detail: string | null = null,
-  ): Promise<void> {
-    await em.insert(CallEvent, {
-      agencyId: call.agencyId,
-      callId: call.id,
-      source: 'switchboard',
-      event,
-      detail,
-    });
-  }
-
   private async transition(
     callId: string,
     event: 'call.started' | 'call.completed' | 'call.failed',
-    changes: Partial<Call>,
-    extraCondition?: string,
+    changes: CallChanges,
+    notStartedOnly = false,
   ): Promise<boolean> {
-    const campaignId = await this.outbox.transaction(async (em, emit) => {
-      const qb = em
-        .createQueryBuilder()
-        .update(Call)
-        .set(changes)
-        .where({ id: callId, status: Not(In(TERMINAL_STATUSES)) });
-      if (extraCondition) qb.andWhere(extraCondition);
-      const { affected } = await qb.execute();
-      if (!affected) return undefined;
-      const call = await em.findOneByOrFail(Call, { id: callId });
-      const agent = call.agentId ? await em.findOneBy(Agent, { id: call.agentId }) : null;
-      await this.note(em, call, event, call.failureReason);
-      await emit(call.agencyId, event, callEventFields(call, agent?.name ?? null));
+    const campaignId = await this.outbox.transaction(async (tx, emit) => {
+      const call = await this.calls.changeLiveCall(tx, callId, changes, notStartedOnly);
+      if (!call) return undefined;
+      const agentName = await this.calls.agentName(tx, call.agentId);
+      await this.calls.note(tx, call, event, call.failureReason);
+      await emit(call.agencyId, event, callEventFields(call, agentName));
       return call.campaignId;
     });
     if (campaignId === undefined) return false;

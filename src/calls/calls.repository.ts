@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { Agency } from '../agencies/agency.entity';
+import { Agent } from '../agents/agent.entity';
+import { Page } from '../common/pagination';
+import { paginate } from '../database/pagination';
+import { Db, literals, runSql, statement } from '../database/sql';
+import { Call, CallEvent, CallStatus } from './call.entity';
+
+export interface CallFilter {
+  status?: CallStatus;
+  agentId?: string;
+  campaignId?: string;
+  phone?: string;
+}
+
+/** Due: queued or scheduled, and their time (or their creation) is before `$1`. */
+const SELECT_DUE = statement(
+  'calls_due_for_dial',
+  `SELECT id FROM calls WHERE status IN (${literals<CallStatus>('queued', 'scheduled')})
+     AND coalesce(scheduled_for, created_at) <= $1 ORDER BY coalesce(scheduled_for, created_at) LIMIT $2`,
+  { reusePlan: false },
+);
+
+const RECORD_DURATION = statement(
+  'calls_record_duration',
+  `UPDATE calls SET duration_seconds = $2 WHERE id = $1 AND duration_seconds IS NULL`,
+);
+
+/**
+ * Reads of calls and their timelines (call_events), and the writes that are not a status change.
+ * Every status change goes through CallTransitions (lifecycle/call-transitions.repository.ts).
+ */
+@Injectable()
+export class CallsRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** One agency's calls, newest first (CONTRACT §5.6). */
+  async page(
+    agencyId: string,
+    filter: CallFilter,
+    query: { limit?: number; cursor?: string },
+  ): Promise<Page<Call>> {
+    const qb = this.db
+      .getRepository(Call)
+      .createQueryBuilder('call')
+      .where('call.agency_id = :agencyId', { agencyId });
+    if (filter.status) qb.andWhere('call.status = :status', { status: filter.status });
+    if (filter.agentId) qb.andWhere('call.agent_id = :agentId', { agentId: filter.agentId });
+    if (filter.campaignId) qb.andWhere('call.campaign_id = :campaignId', { campaignId: filter.campaignId });
+    if (filter.phone) qb.andWhere('call.phone_number = :phone', { phone: filter.phone });
+    return paginate(qb, query);
+  }
+
+  findInAgency(agencyId: string, id: string): Promise<Call | null> {
+    return this.db.getRepository(Call).findOneBy({ id, agencyId });
+  }
+
+  /**
+   * The call's timeline, chronological: ids follow insertion, but concurrent transactions can commit in
+   * another order.
+   */
+  timeline(callId: string): Promise<CallEvent[]> {
+    return this.db
+      .getRepository(CallEvent)
+      .find({ where: { callId }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  findById(db: Db, id: string): Promise<Call | null> {
+    return db.getRepository(Call).findOneBy({ id });
+  }
+
+  findByUltravoxCallId(agencyId: string, ultravoxCallId: string): Promise<Call | null> {
+    return this.db.getRepository(Call).findOneBy({ ultravoxCallId, agencyId });
+  }
+
+  /** The agency and agent a call is dialed for (the agent null when it was deleted). */
+  async dialParties(db: Db, call: Call): Promise<{ agency: Agency; agent: Agent | null }> {
+    const agency = await db.getRepository(Agency).findOneByOrFail({ id: call.agencyId });
+    const agent = call.agentId ? await db.getRepository(Agent).findOneBy({ id: call.agentId }) : null;
+    return { agency, agent };
+  }
+
+  /** The agency's agent that is this Ultravox agent, if any (for calls Switchboard did not place). */
+  async agentIdOf(agencyId: string, ultravoxAgentId: string): Promise<string | null> {
+    const agent = await this.db.getRepository(Agent).findOneBy({ agencyId, ultravoxAgentId });
+    return agent?.id ?? null;
+  }
+
+  /** Ids of calls that should have a dial job by `before`, oldest first. */
+  async dueForDial(before: Date, limit: number): Promise<string[]> {
+    const rows = await runSql<{ id: string }>(this.db, SELECT_DUE, [before, limit]);
+    return rows.map((row) => row.id);
+  }
+
+  /** Calls marked dialing before `before` that never got an Ultravox id: the dial's answer was lost. */
+  stuckDialing(before: Date, limit: number): Promise<Call[]> {
+    return this.db
+      .getRepository(Call)
+      .createQueryBuilder('call')
+      .where(`call.status = ${literals<CallStatus>('dialing')}`)
+      .andWhere('call.ultravox_call_id IS NULL AND call.dialed_at < :before', { before })
+      .limit(limit)
+      .getMany();
+  }
+
+  /** From call.billed, when call.ended did not carry it. */
+  async recordDuration(id: string, seconds: number | null): Promise<void> {
+    await runSql(this.db, RECORD_DURATION, [id, seconds]);
+  }
+}
