@@ -17,7 +17,11 @@ import { CampaignContactsService } from './contacts/contacts.service';
 import { registerContactsImportBody } from './contacts/contacts-import-body';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Campaign, CampaignContact, Agent, Agency]), WebhookOutboxModule],
+  imports: [
+    TypeOrmModule.forFeature([Campaign, CampaignContact, Agent, Agency]),
+    WebhookOutboxModule,
+    CallsCoreModule,
+  ],
   providers: [CampaignsService],
   exports: [CampaignsService, TypeOrmModule],
 })

@@ -3,6 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { Agency } from '../agencies/agency.entity';
 import { Agent } from '../agents/agent.entity';
+import { CallTransitions } from '../calls/lifecycle/call-transitions.service';
 import { ApiError } from '../common/errors/api-error';
 import { Page } from '../common/pagination';
 import { paginate } from '../database/pagination';
@@ -47,25 +48,26 @@ export function allowedActions(status: CampaignStatus): CampaignAction[] {
  * never rang). Their contacts go back to `pending` on pause, that attempt not counted, so resume dials
  * them again; on cancel they end `canceled`. A call already dialing is left to finish.
  */
-async function withdrawUndialedCalls(em: EntityManager, campaignId: string, action: 'pause' | 'cancel') {
-  const reason = action === 'pause' ? 'campaign_paused' : 'campaign_canceled';
+async function withdrawUndialedCalls(
+  em: EntityManager,
+  transitions: CallTransitions,
+  campaignId: string,
+  action: 'pause' | 'cancel',
+) {
+  const withdrawn = await transitions.withdrawCampaignCalls(
+    em,
+    campaignId,
+    action === 'pause' ? 'campaign_paused' : 'campaign_canceled',
+  );
+  if (withdrawn.length === 0) return;
   await em.query(
-    `WITH withdrawn AS (
-       UPDATE calls SET status = 'canceled', failure_reason = $2, ended_at = now(), updated_at = now()
-        WHERE campaign_id = $1 AND status IN ('queued', 'scheduled')
-       RETURNING id, agency_id
-     ), noted AS (
-       INSERT INTO call_events (agency_id, call_id, source, event, detail)
-       SELECT agency_id, id, 'switchboard', 'canceled', $2 FROM withdrawn
-     )
-     UPDATE campaign_contacts c
-        SET status = CASE WHEN $3 THEN 'pending' ELSE 'canceled' END,
-            attempts = CASE WHEN $3 THEN c.attempts - 1 ELSE c.attempts END,
-            last_outcome = CASE WHEN $3 THEN c.last_outcome ELSE 'canceled' END,
+    `UPDATE campaign_contacts c
+        SET status = CASE WHEN $2 THEN 'pending' ELSE 'canceled' END,
+            attempts = CASE WHEN $2 THEN c.attempts - 1 ELSE c.attempts END,
+            last_outcome = CASE WHEN $2 THEN c.last_outcome ELSE 'canceled' END,
             updated_at = now()
-       FROM withdrawn w
-      WHERE c.last_call_id = w.id AND c.status = 'in_progress'`,
-    [campaignId, reason, action === 'pause'],
+      WHERE c.last_call_id = ANY($1::uuid[]) AND c.status = 'in_progress'`,
+    [withdrawn, action === 'pause'],
   );
 }
 
@@ -111,6 +113,7 @@ export class CampaignsService {
     @InjectRepository(Campaign) private readonly campaigns: Repository<Campaign>,
     @InjectRepository(Agent) private readonly agents: Repository<Agent>,
     private readonly outbox: WebhookOutbox,
+    private readonly transitions: CallTransitions,
   ) {}
 
   async create(agencyId: string, dto: CreateCampaignDto): Promise<CampaignDto> {
@@ -188,7 +191,8 @@ export class CampaignsService {
       if (action === 'cancel') changes.finishedAt = new Date();
       const { affected } = await em.update(Campaign, { id, status: In(transition.from) }, changes);
       if (!affected) return false;
-      if (action === 'pause' || action === 'cancel') await withdrawUndialedCalls(em, id, action);
+      if (action === 'pause' || action === 'cancel')
+        await withdrawUndialedCalls(em, this.transitions, id, action);
       if (action === 'cancel') {
         await em.query(
           `UPDATE campaign_contacts SET status = 'canceled', last_outcome = 'canceled', updated_at = now()
