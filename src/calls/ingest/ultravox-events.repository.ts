@@ -63,14 +63,16 @@ const SELECT_UNPROCESSED = statement(
 );
 
 /**
+ * Writes a batch of events with `insertUnique` and returns, for each input, its stored id or null.
  * Several requests in one batch may carry the same (agency, callId, event): only the first is written,
- * the others are duplicates like a redelivery. Returns the events to write and, for each input, the
- * index of its write (-1 for a copy).
+ * the others are duplicates like a redelivery. `insertUnique` returns the rows it stored with their
+ * 1-based ordinality among the events it was given, in any order; an event without a row was stored
+ * before.
  */
-export function firstOfEach(events: readonly UltravoxEventInput[]): {
-  unique: UltravoxEventInput[];
-  uniqueIndex: number[];
-} {
+export async function storeFirstOfEach(
+  events: readonly UltravoxEventInput[],
+  insertUnique: (unique: UltravoxEventInput[]) => Promise<{ id: string; ord: string }[]>,
+): Promise<(string | null)[]> {
   const seen = new Set<string>();
   const unique: UltravoxEventInput[] = [];
   const uniqueIndex = events.map((e) => {
@@ -79,7 +81,11 @@ export function firstOfEach(events: readonly UltravoxEventInput[]): {
     seen.add(key);
     return unique.push(e) - 1;
   });
-  return { unique, uniqueIndex };
+  const stored = byOrdinality(await insertUnique(unique), unique.length);
+  return uniqueIndex.map((u) => {
+    const row = u === -1 ? null : stored[u];
+    return row ? String(row.id) : null;
+  });
 }
 
 /**
@@ -110,18 +116,14 @@ export class UltravoxEventsRepository {
     return rows.map((row) => String(row.id));
   }
 
-  private async storeMany(events: readonly UltravoxEventInput[]): Promise<(string | null)[]> {
-    const { unique, uniqueIndex } = firstOfEach(events);
-    const rows = await runSql<{ id: string; ord: string }>(this.db, INSERT_EVENTS, [
-      unique.map((e) => e.agencyId),
-      unique.map((e) => e.callId),
-      unique.map((e) => e.event),
-      JSON.stringify(unique.map((e) => e.payload)),
-    ]);
-    const stored = byOrdinality(rows, unique.length);
-    return uniqueIndex.map((u) => {
-      const row = u === -1 ? null : stored[u];
-      return row ? String(row.id) : null;
-    });
+  private storeMany(events: readonly UltravoxEventInput[]): Promise<(string | null)[]> {
+    return storeFirstOfEach(events, (unique) =>
+      runSql<{ id: string; ord: string }>(this.db, INSERT_EVENTS, [
+        unique.map((e) => e.agencyId),
+        unique.map((e) => e.callId),
+        unique.map((e) => e.event),
+        JSON.stringify(unique.map((e) => e.payload)),
+      ]),
+    );
   }
 }
