@@ -11,19 +11,21 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 
 # Reads Jest's --json results (argv[1]). A suite that failed without a failed test (it did not compile,
-# a hook threw, an import failed) counts as one failed test, so such a run never looks green.
+# a hook threw, an import failed) counts as one failed test, so such a run never looks green; so does
+# each failed static check (CHECKS_FAILED, set below).
 SUMMARY_JS='
 const fs = require("fs");
+const checksFailed = Number(process.env.CHECKS_FAILED || 0);
 let r;
 try {
   r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
 } catch (e) {
   console.error("test.sh: Jest wrote no results (" + String(e.message).split("\n")[0] + ")");
-  console.log("0 passed, 1 failed");
+  console.log("0 passed, " + (1 + checksFailed) + " failed");
   process.exit(1);
 }
 const passed = r.numPassedTests || 0;
-let failed = r.numFailedTests || 0;
+let failed = (r.numFailedTests || 0) + checksFailed;
 for (const s of r.testResults || []) {
   const failedTests = (s.assertionResults || []).filter((a) => a.status === "failed").length;
   if (s.status === "failed" && failedTests === 0) {
