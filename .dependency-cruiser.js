@@ -90,8 +90,8 @@ module.exports = {
       severity: 'error',
       comment:
         "Per-tick batching (batchPerTick) is the data layer's private business: call a repository method.",
-      from: { pathNot: [...DATA_LAYER, '^src/common/batch-per-tick'] },
-      to: { path: '^src/common/batch-per-tick' },
+      from: { pathNot: DATA_LAYER },
+      to: { path: '^src/database/batch-per-tick' },
     },
     {
       name: 'src-imports-tools',
@@ -103,6 +103,8 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
+    // A worktree whose node_modules is a symlink must resolve packages to node_modules/…, as a clone does.
+    preserveSymlinks: true,
     // Type-only imports are dependencies too (they are how a service may know Tx and nothing else).
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },

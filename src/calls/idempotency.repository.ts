@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { batchPerTick } from '../common/batch-per-tick';
+import { batchPerTick } from '../database/batch-per-tick';
 import { runSql, statement } from '../database/sql';
 
 /** How long a key is kept: an older one is claimed afresh. */

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { batchPerTick } from '../common/batch-per-tick';
+import { batchPerTick } from '../database/batch-per-tick';
 import type { CallingWindow } from '../common/calling-window/calling-window';
 import { byOrdinality, runSql, statement } from '../database/sql';
 

@@ -1,5 +1,4 @@
 import type { Job, Queue } from 'bullmq';
-import { batchPerTick } from './batch-per-tick';
 
 /** Every queue and job name, in one place (STYLE "Jobs"). Jobs carry ids, never secrets or payloads. */
 export const QUEUES = {
@@ -58,14 +57,3 @@ export const WORKER_OPTIONS = { lockDuration: 15_000, stalledInterval: 5_000, ma
 
 /** What `queue.addBulk` takes: jobs with their names, data and options. */
 export type BulkJobs<Data> = Parameters<Queue<Data>['addBulk']>[0];
-
-/**
- * `queue.addBulk` for concurrent callers: the jobs added in one turn of the event loop go to Redis
- * together, one round trip instead of one per caller.
- */
-export function addInBulk<Data>(queue: Queue<Data>): (jobs: BulkJobs<Data>) => Promise<void> {
-  return batchPerTick(async (batches: readonly BulkJobs<Data>[]) => {
-    await queue.addBulk(batches.flat());
-    return batches.map(() => undefined);
-  });
-}

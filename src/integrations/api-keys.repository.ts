@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import type { ActiveApiKey, ApiKeyLookup } from '../auth/credentials';
-import { batchPerTick } from '../common/batch-per-tick';
+import { batchPerTick } from '../database/batch-per-tick';
 import { byOrdinality, runSql, statement, Tx } from '../database/sql';
 import { ApiKey } from './api-key.entity';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { batchPerTick } from '../../common/batch-per-tick';
+import { batchPerTick } from '../../database/batch-per-tick';
 import { byOrdinality, runSql, statement } from '../../database/sql';
 
 /** An Ultravox webhook as ingest stores it. */

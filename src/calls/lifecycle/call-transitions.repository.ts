@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, Not } from 'typeorm';
 import { Agent } from '../../agents/agent.entity';
-import { batchPerTick } from '../../common/batch-per-tick';
+import { batchPerTick } from '../../database/batch-per-tick';
 import { Db, literals, runSql, statement, Tx } from '../../database/sql';
 import { Call, CallEvent, CallStatus, TERMINAL_STATUSES } from '../call.entity';
 

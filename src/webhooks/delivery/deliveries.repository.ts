@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository } from 'typeorm';
-import { batchPerTick } from '../../common/batch-per-tick';
+import { batchPerTick } from '../../database/batch-per-tick';
 import { Page, PageQueryDto } from '../../common/pagination';
 import { paginate } from '../../database/pagination';
 import { literals, runSql, statement } from '../../database/sql';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { batchPerTick } from '../../common/batch-per-tick';
+import { batchPerTick } from '../../database/batch-per-tick';
 import { Db, runSql, statement, Tx } from '../../database/sql';
 import type { WebhookEventType } from '../webhook-event-types';
 

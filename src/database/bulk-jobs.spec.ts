@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { addInBulk } from './queues';
+import { addInBulk } from './bulk-jobs';
 
 describe('addInBulk', () => {
   it('sends the jobs added in one turn of the event loop to Redis as one addBulk', async () => {
