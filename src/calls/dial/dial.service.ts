@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AgencySecrets } from '../../agencies/agency-secrets';
-import { Agency } from '../../agencies/agency.entity';
 import { Agent } from '../../agents/agent.entity';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
@@ -24,7 +23,7 @@ type Claim =
   | { kind: 'done' }
   | { kind: 'later'; retryInMs: number }
   | { kind: 'fail'; reason: string }
-  | { kind: 'dial'; call: Call; agent: Agent; agency: Agency };
+  | { kind: 'dial'; call: Call; agent: Agent; apiKey: string; from: string };
 
 /** `{ retryInMs }` asks the queue to run the dial job again later; `{}` means done. */
 export type DialOutcome = { retryInMs?: number };
@@ -60,13 +59,12 @@ export class DialService {
       await this.transitions.failed(callId, claim.reason);
       return {};
     }
-    const { call, agent, agency } = claim;
-    const apiKey = this.secrets.decrypt('ultravox_api_key', agency.id, agency.ultravoxApiKeyEncrypted ?? '');
+    const { call, agent, apiKey, from } = claim;
     try {
       const created = await this.ultravox.createCall(
         apiKey,
         agent.ultravoxAgentId,
-        this.request(call, agent),
+        this.request(call, agent, from),
       );
       await this.attach(call, created, 'dialed');
       return {};
@@ -108,7 +106,7 @@ export class DialService {
     return {};
   }
 
-  private request(call: Call, agent: Agent): CreateCallRequest {
+  private request(call: Call, agent: Agent, from: string): CreateCallRequest {
     // The call's string metadata (a campaign contact's extra columns) fills the prompt's {{variables}} too.
     const context: Record<string, string> = Object.fromEntries(
       Object.entries(call.metadata ?? {}).filter(
@@ -123,7 +121,7 @@ export class DialService {
       metadata: { [CALL_ID_METADATA_KEY]: call.id, switchboard_agency_id: call.agencyId },
       medium: {
         [agent.telephonyProvider]: {
-          outgoing: { to: call.phoneNumber ?? '', from: agent.phoneNumber ?? '' },
+          outgoing: { to: call.phoneNumber ?? '', from },
         },
       },
       firstSpeakerSettings: { user: { fallback: { delay: '5s', text: 'Hello?' } } },
@@ -144,8 +142,10 @@ export class DialService {
       if (wait > 1_000) return { kind: 'later', retryInMs: wait };
       const { agency, agent } = await this.calls.dialParties(tx, call);
       if (!agent) return { kind: 'fail', reason: 'agent_deleted' };
-      if (!agent.phoneNumber) return { kind: 'fail', reason: 'agent_has_no_phone_number' };
-      if (!agency.ultravoxApiKeyEncrypted) return { kind: 'fail', reason: 'ultravox_not_configured' };
+      const from = agent.phoneNumber;
+      if (!from) return { kind: 'fail', reason: 'agent_has_no_phone_number' };
+      const apiKeyEncrypted = agency.ultravoxApiKeyEncrypted;
+      if (!apiKeyEncrypted) return { kind: 'fail', reason: 'ultravox_not_configured' };
       // Listed after the call was accepted (a scheduled call, a campaign contact waiting its turn).
       if (call.phoneNumber && (await this.dnc.isListed(call.agencyId, call.phoneNumber, tx)))
         return { kind: 'fail', reason: 'number_on_dnc' };
@@ -162,7 +162,8 @@ export class DialService {
         return { kind: 'later', retryInMs: AT_CAP_RETRY_MS };
       }
       call.dialAttempts = attempts;
-      return { kind: 'dial', call, agent, agency };
+      const apiKey = this.secrets.decrypt('ultravox_api_key', agency.id, apiKeyEncrypted);
+      return { kind: 'dial', call, agent, apiKey, from };
     });
   }
 
