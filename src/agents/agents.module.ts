@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { Agent } from './agent.entity';
 import { AgentsController } from './agents.controller';
+import { AgentsDataModule } from './agents-data.module';
 import { AgentsService } from './agents.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Agent])],
+  imports: [AgentsDataModule],
   controllers: [AgentsController],
   providers: [AgentsService],
   exports: [AgentsService],

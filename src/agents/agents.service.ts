@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { ApiError } from '../common/errors/api-error';
 import { Page, PageQueryDto } from '../common/pagination';
-import { paginate } from '../database/pagination';
 import { Agent } from './agent.entity';
+import { AgentsRepository } from './agents.repository';
 import { AgentDto, CreateAgentDto, UpdateAgentDto } from './dto/agent.dto';
 
 export function toAgentDto(agent: Agent): AgentDto {
@@ -23,10 +21,10 @@ export function toAgentDto(agent: Agent): AgentDto {
 /** Agents of one agency; every query is scoped by agencyId, so another agency's agent is simply not found. */
 @Injectable()
 export class AgentsService {
-  constructor(@InjectRepository(Agent) private readonly agents: Repository<Agent>) {}
+  constructor(private readonly agents: AgentsRepository) {}
 
   async create(agencyId: string, dto: CreateAgentDto): Promise<AgentDto> {
-    const agent = this.agents.create({
+    const agent = await this.agents.insert({
       agencyId,
       name: dto.name,
       ultravoxAgentId: dto.ultravox_agent_id,
@@ -34,14 +32,11 @@ export class AgentsService {
       telephonyProvider: dto.telephony_provider ?? 'twilio',
       callingWindow: dto.calling_window ?? null,
     });
-    return toAgentDto(await this.agents.save(agent));
+    return toAgentDto(agent);
   }
 
   async list(agencyId: string, query: PageQueryDto): Promise<Page<AgentDto>> {
-    const page = await paginate(
-      this.agents.createQueryBuilder('agent').where('agent.agency_id = :agencyId', { agencyId }),
-      query,
-    );
+    const page = await this.agents.page(agencyId, query);
     return { items: page.items.map(toAgentDto), nextCursor: page.nextCursor };
   }
 
@@ -60,13 +55,12 @@ export class AgentsService {
   }
 
   async remove(agencyId: string, id: string): Promise<void> {
-    const result = await this.agents.delete({ id, agencyId });
-    if (!result.affected) throw this.notFound(id);
+    if (!(await this.agents.delete(agencyId, id))) throw this.notFound(id);
   }
 
   /** The agent, only if it belongs to this agency. */
   async find(agencyId: string, id: string): Promise<Agent> {
-    const agent = await this.agents.findOneBy({ id, agencyId });
+    const agent = await this.agents.find(agencyId, id);
     if (!agent) throw this.notFound(id);
     return agent;
   }

@@ -7,7 +7,7 @@ describe('CampaignDispatcher.tickSoon', () => {
     let listener: CallEndedListener | undefined;
     const transitions = { onCampaignCallEnded: (l: CallEndedListener) => (listener = l) };
     const d = new CampaignDispatcher(
-      ...([{}, {}, {}, {}, {}, {}, {}, transitions] as unknown as ConstructorParameters<
+      ...([{}, {}, {}, {}, {}, {}, {}, {}, transitions] as unknown as ConstructorParameters<
         typeof CampaignDispatcher
       >),
     );
@@ -17,6 +17,7 @@ describe('CampaignDispatcher.tickSoon', () => {
     const tick = jest.spyOn(d, 'tick').mockImplementation(async (id: string) => {
       ticks.push(id);
       await new Promise<void>((resolve) => running.set(id, resolve));
+      return true;
     });
     /** Ends the running tick of `id`, then lets what follows it run. */
     const finish = async (id: string) => {
@@ -58,5 +59,12 @@ describe('CampaignDispatcher.tickSoon', () => {
       .mockImplementation();
     await expect(d.tickSoon('c1')).resolves.toBeUndefined();
     expect(warn).toHaveBeenCalledWith(expect.objectContaining({ campaignId: 'c1', err: 'database down' }));
+  });
+
+  it('tries a campaign whose lock is taken a few times more, then leaves it to the periodic pass', async () => {
+    const { d, tick } = dispatcher();
+    tick.mockResolvedValue(false);
+    await d.tickSoon('c1');
+    expect(tick).toHaveBeenCalledTimes(4);
   });
 });

@@ -1,8 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In } from 'typeorm';
-import { Agency } from '../agencies/agency.entity';
-import { Agent } from '../agents/agent.entity';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { campaignRetryOutcome } from '../calls/call-outcome';
 import { CallsService } from '../calls/calls.service';
 import { CallTransitions } from '../calls/lifecycle/call-transitions.service';
@@ -10,29 +7,41 @@ import { effectiveWindow, nextOpening } from '../common/calling-window/next-open
 import { Clock } from '../common/clock';
 import { PeriodicTask } from '../common/periodic-task';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { Emit, WebhookOutbox } from '../webhooks/delivery/webhook-outbox.service';
+import type { Tx } from '../database/sql';
 import { DncService } from '../dnc/dnc.service';
-import { Campaign, CampaignContact } from './campaign.entity';
+import { WebhookOutbox } from '../webhooks/delivery/webhook-outbox.service';
+import { CampaignsRepository, TickCampaign } from './campaigns.repository';
 import { CampaignsService } from './campaigns.service';
-import { lockCampaign } from './campaign-lock';
+import { ContactSettlement, ContactsRepository } from './contacts/contacts.repository';
+
+/** A pass ticks at most this many campaigns; the next pass goes on after the last one. */
+const CAMPAIGNS_PER_PASS = 100;
+const FROM_THE_START = '00000000-0000-0000-0000-000000000000';
+/** A tick after a call ended finds the campaign busy (another tick, a pause): how often to try again. */
+const BUSY_RETRIES = 3;
+const BUSY_RETRY_DELAY_MS = 50;
 
 /**
- * Moves running campaigns along, one short transaction per campaign under its advisory lock: settles
+ * Moves running campaigns along, one short transaction per campaign under its try-lock: settles
  * contacts whose call ended (retrying as the campaign says), dials the next contacts up to
  * max_concurrency inside the calling window, and finishes the campaign when no contact is left. A
  * contact's call is created in the same transaction that marks it in progress, so a crash can never
- * dial one attempt twice nor strand a contact; every worker may run this at once.
+ * dial one attempt twice nor strand a contact. A campaign whose lock is taken is skipped: whoever
+ * holds it is ticking it, or pausing or canceling it.
  */
 @Injectable()
 export class CampaignDispatcher extends PeriodicTask implements OnModuleInit {
   protected readonly logger = new Logger(CampaignDispatcher.name);
   /** Campaigns with a tick under way from `tickSoon`, and those asked for another one meanwhile. */
-  private readonly ticking = new Set<string>();
+  private readonly ticking = new Map<string, Promise<void>>();
   private readonly tickAgain = new Set<string>();
+  /** Where the next periodic pass starts (campaign id order). */
+  private cursor = FROM_THE_START;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly campaignRows: CampaignsRepository,
+    private readonly contacts: ContactsRepository,
     private readonly outbox: WebhookOutbox,
     private readonly calls: CallsService,
     private readonly campaigns: CampaignsService,
@@ -47,31 +56,51 @@ export class CampaignDispatcher extends PeriodicTask implements OnModuleInit {
     this.transitions.onCampaignCallEnded(({ campaignId }) => void this.tickSoon(campaignId));
   }
 
+  /** Waits for the periodic pass and for the ticks after ended calls that are under way. */
+  override async onModuleDestroy(): Promise<void> {
+    await super.onModuleDestroy();
+    await Promise.all(this.ticking.values());
+  }
+
   /**
    * A tick of one campaign now, because one of its calls ended: its contact is settled and the freed
    * slot dialed without waiting for the periodic tick. Requests arriving while a tick runs coalesce
    * into one more tick; a failure is logged and left to the periodic tick.
    */
-  async tickSoon(campaignId: string): Promise<void> {
-    if (this.ticking.has(campaignId)) {
+  tickSoon(campaignId: string): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    const running = this.ticking.get(campaignId);
+    if (running) {
       this.tickAgain.add(campaignId);
-      return;
+      return running;
     }
-    this.ticking.add(campaignId);
+    const ticks = this.tickUntilSettled(campaignId).finally(() => {
+      this.ticking.delete(campaignId);
+      this.tickAgain.delete(campaignId);
+    });
+    this.ticking.set(campaignId, ticks);
+    return ticks;
+  }
+
+  private async tickUntilSettled(campaignId: string): Promise<void> {
     try {
+      let busy = 0;
       do {
         this.tickAgain.delete(campaignId);
-        await this.tick(campaignId);
-      } while (this.tickAgain.has(campaignId));
+        if (await this.tick(campaignId)) {
+          busy = 0;
+          continue;
+        }
+        if (++busy > BUSY_RETRIES) return;
+        this.tickAgain.add(campaignId);
+        await sleep(BUSY_RETRY_DELAY_MS);
+      } while (this.tickAgain.has(campaignId) && !this.stopping);
     } catch (err) {
       this.logger.warn({
         msg: 'campaign tick after a call ended failed',
         campaignId,
         err: (err as Error).message,
       });
-    } finally {
-      this.ticking.delete(campaignId);
-      this.tickAgain.delete(campaignId);
     }
   }
 
@@ -79,102 +108,90 @@ export class CampaignDispatcher extends PeriodicTask implements OnModuleInit {
     return this.config.campaigns.tickIntervalMs;
   }
 
+  /** Up to CAMPAIGNS_PER_PASS campaigns, each one's failure logged without stopping the others. */
   protected async runOnce(): Promise<void> {
-    const active: { id: string }[] = await this.dataSource.query(
-      `SELECT id FROM campaigns WHERE status IN ('running', 'paused') ORDER BY started_at`,
-    );
-    for (const { id } of active) await this.tick(id);
+    const ids = await this.campaignRows.activeAfter(this.cursor, CAMPAIGNS_PER_PASS);
+    this.cursor = ids.length === CAMPAIGNS_PER_PASS ? ids[ids.length - 1] : FROM_THE_START;
+    for (const id of ids) {
+      if (this.stopping) return;
+      try {
+        await this.tick(id);
+      } catch (err) {
+        this.logger.warn({ msg: 'campaign tick failed', campaignId: id, err: (err as Error).message });
+      }
+    }
   }
 
-  async tick(campaignId: string): Promise<void> {
-    const dialed = await this.outbox.transaction(async (em, emit) => {
-      await lockCampaign(em, campaignId);
+  /** One tick of the campaign; false when its lock was taken and nothing was done. */
+  async tick(campaignId: string): Promise<boolean> {
+    const dialed = await this.outbox.transaction(async (tx, emit) => {
+      if (!(await this.campaignRows.tryLock(tx, campaignId))) return null;
       // A canceled campaign is ticked only when one of its calls that was already live ends (tickSoon):
       // its contact is settled, never retried.
-      const campaign = await em.findOneBy(Campaign, {
-        id: campaignId,
-        status: In(['running', 'paused', 'canceled']),
-      });
+      const campaign = await this.campaignRows.forTick(tx, campaignId);
       if (!campaign) return [];
-      await this.settle(em, campaign);
+      await this.settle(tx, campaign);
       if (campaign.status === 'canceled') return [];
-      const calls = campaign.status === 'running' ? await this.dispatch(em, campaign) : [];
-      await this.finishIfDone(em, emit, campaign);
+      const calls = campaign.status === 'running' ? await this.dispatch(tx, campaign) : [];
+      if (await this.campaignRows.transition(tx, campaign.id, 'finish', new Date())) {
+        await this.campaigns.emitCampaignEvent(tx, emit, campaign.id, 'campaign.finished');
+      }
       return calls;
     });
+    if (dialed === null) return false;
     // Together, so that they share one addBulk (CallsService batches the enqueues of an event-loop turn).
     await Promise.all(dialed.map((callId) => this.calls.enqueueDial(callId, null)));
+    return true;
   }
 
   /** Contacts whose call has ended: done, failed, or back to pending for a retry after the delay. */
-  private async settle(em: EntityManager, campaign: Campaign): Promise<void> {
-    const ended: (CampaignContact & { call_status: string; failure_reason: string | null })[] =
-      await em.query(
-        `SELECT c.id, c.attempts, k.status AS call_status, k.failure_reason
-         FROM campaign_contacts c JOIN calls k ON k.id = c.last_call_id
-        WHERE c.campaign_id = $1 AND c.status = 'in_progress' AND k.status IN ('completed', 'failed', 'canceled')`,
-        [campaign.id],
-      );
-    for (const contact of ended) {
+  private async settle(tx: Tx, campaign: TickCampaign): Promise<void> {
+    const now = this.clock.now().getTime();
+    const settled = (await this.contacts.ended(tx, campaign.id)).map((contact): ContactSettlement => {
       const outcome =
-        contact.call_status === 'completed'
+        contact.callStatus === 'completed'
           ? 'completed'
-          : campaignRetryOutcome(contact.failure_reason ?? 'failed');
+          : campaignRetryOutcome(contact.failureReason ?? 'failed');
       const retry =
         outcome !== 'completed' &&
         campaign.status !== 'canceled' &&
         campaign.retryOn.includes(outcome) &&
         contact.attempts < campaign.retryMaxAttempts;
-      await em.update(CampaignContact, contact.id, {
+      return {
+        id: contact.id,
         status: outcome === 'completed' ? 'completed' : retry ? 'pending' : 'failed',
-        lastOutcome: outcome,
-        nextAttemptAt: new Date(this.clock.now().getTime() + (retry ? campaign.retryDelayMs : 0)),
-      });
-    }
+        outcome,
+        nextAttemptAt: new Date(now + (retry ? campaign.retryDelayMs : 0)),
+      };
+    });
+    await this.contacts.settle(tx, settled);
   }
 
   /** Creates calls for the next due contacts, up to max_concurrency live ones, inside the calling window. */
-  private async dispatch(em: EntityManager, campaign: Campaign): Promise<string[]> {
-    const agency = await em.findOneByOrFail(Agency, { id: campaign.agencyId });
-    const agent = campaign.agentId ? await em.findOneBy(Agent, { id: campaign.agentId }) : null;
-    if (!agent) return [];
+  private async dispatch(tx: Tx, campaign: TickCampaign): Promise<string[]> {
+    const agentId = campaign.agentId;
+    if (!agentId) return [];
     const now = this.clock.now();
-    const window = campaign.callingWindow ?? effectiveWindow(agent.callingWindow, agency.callingWindow);
+    const window = campaign.callingWindow ?? effectiveWindow(campaign.agentWindow, campaign.agencyWindow);
     if (window && nextOpening(window, now) !== null) return [];
-    const [{ live }] = (await em.query(
-      `SELECT count(*)::int AS live FROM campaign_contacts WHERE campaign_id = $1 AND status = 'in_progress'`,
-      [campaign.id],
-    )) as [{ live: number }];
-    const free = campaign.maxConcurrency - live;
+    const free = campaign.maxConcurrency - (await this.contacts.countLive(tx, campaign.id));
     if (free <= 0) return [];
-    const due = await em
-      .getRepository(CampaignContact)
-      .createQueryBuilder('contact')
-      .where(`contact.campaign_id = :id AND contact.status = 'pending' AND contact.next_attempt_at <= :now`, {
-        id: campaign.id,
-        now,
-      })
-      .orderBy('contact.next_attempt_at')
-      .addOrderBy('contact.row_number')
-      .limit(free)
-      .setLock('pessimistic_write')
-      .setOnLocked('skip_locked')
-      .getMany();
+    const due = await this.contacts.claimDue(tx, campaign.id, now, free);
     const listed = await this.dnc.listedAmong(
       campaign.agencyId,
       due.map((c) => c.phoneNumber),
-      em,
+      tx,
     );
-    const skipped = due.filter((c) => listed.has(c.phoneNumber)).map((c) => c.id);
-    if (skipped.length > 0) {
-      await em.update(CampaignContact, { id: In(skipped) }, { status: 'skipped', lastOutcome: 'on_dnc' });
-    }
+    await this.contacts.skipListed(
+      tx,
+      due.filter((c) => listed.has(c.phoneNumber)).map((c) => c.id),
+    );
     const contacts = due.filter((c) => !listed.has(c.phoneNumber));
     const calls = await this.calls.createCalls(
-      em,
+      tx,
       contacts.map((contact) => ({
         agencyId: campaign.agencyId,
-        agentId: agent.id,
+        agentId,
         campaignId: campaign.id,
         phoneNumber: contact.phoneNumber,
         name: contact.name,
@@ -184,28 +201,10 @@ export class CampaignDispatcher extends PeriodicTask implements OnModuleInit {
         note: `campaign "${campaign.name}", contact row ${contact.rowNumber}, attempt ${contact.attempts + 1}`,
       })),
     );
-    await em.query(
-      `UPDATE campaign_contacts c
-          SET status = 'in_progress', attempts = c.attempts + 1, last_call_id = u.call_id, updated_at = now()
-         FROM unnest($1::uuid[], $2::uuid[]) AS u(id, call_id)
-        WHERE c.id = u.id`,
-      [contacts.map((c) => c.id), calls.map((call) => call.id)],
+    await this.contacts.markDialed(
+      tx,
+      contacts.map((contact, i) => ({ contactId: contact.id, callId: calls[i].id })),
     );
     return calls.map((call) => call.id);
-  }
-
-  private async finishIfDone(em: EntityManager, emit: Emit, campaign: Campaign): Promise<void> {
-    const [{ open }] = (await em.query(
-      `SELECT count(*)::int AS open FROM campaign_contacts WHERE campaign_id = $1 AND status IN ('pending', 'in_progress')`,
-      [campaign.id],
-    )) as [{ open: number }];
-    if (open > 0) return;
-    // Conditional: a cancel committed meanwhile (it does not take the tick's lock) must not become "finished".
-    const { affected } = await em.update(
-      Campaign,
-      { id: campaign.id, status: In(['running', 'paused']) },
-      { status: 'finished', finishedAt: new Date() },
-    );
-    if (affected) await this.campaigns.emitCampaignEvent(em, emit, campaign.id, 'campaign.finished');
   }
 }

@@ -2,28 +2,30 @@ import { Module } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { Agency } from '../agencies/agency.entity';
-import { Agent } from '../agents/agent.entity';
+import { AgentsDataModule } from '../agents/agents-data.module';
 import { CallsCoreModule } from '../calls/calls.module';
 import { DncModule } from '../dnc/dnc.module';
 import { WebhookOutboxModule } from '../webhooks/webhooks.module';
 import { Campaign, CampaignContact } from './campaign.entity';
 import { CampaignDispatcher } from './campaign-dispatcher';
 import { CampaignsController } from './campaigns.controller';
+import { CampaignsRepository } from './campaigns.repository';
 import { CampaignsService } from './campaigns.service';
 import { ContactImportService } from './contacts/contact-import.service';
 import { CampaignContactsController } from './contacts/contacts.controller';
+import { ContactsRepository } from './contacts/contacts.repository';
 import { CampaignContactsService } from './contacts/contacts.service';
 import { registerContactsImportBody } from './contacts/contacts-import-body';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Campaign, CampaignContact, Agent, Agency]),
+    TypeOrmModule.forFeature([Campaign, CampaignContact]),
+    AgentsDataModule,
     WebhookOutboxModule,
     CallsCoreModule,
   ],
-  providers: [CampaignsService],
-  exports: [CampaignsService, TypeOrmModule],
+  providers: [CampaignsRepository, ContactsRepository, CampaignsService],
+  exports: [CampaignsRepository, ContactsRepository, CampaignsService],
 })
 export class CampaignsCoreModule {}
 

@@ -1,17 +1,16 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, Repository } from 'typeorm';
-import { Agency } from '../agencies/agency.entity';
 import { Agent } from '../agents/agent.entity';
+import { AgentsRepository } from '../agents/agents.repository';
 import { CallTransitions } from '../calls/lifecycle/call-transitions.service';
 import { ApiError } from '../common/errors/api-error';
 import { Page } from '../common/pagination';
-import { paginate } from '../database/pagination';
 import { parseDurationList } from '../config/app-config';
+import type { Tx } from '../database/sql';
 import { Emit, WebhookOutbox } from '../webhooks/delivery/webhook-outbox.service';
-import { lockCampaign } from './campaign-lock';
 import { Campaign, CampaignStatus } from './campaign.entity';
-import { campaignStats, emptyCampaignStats } from './campaign-stats';
+import { allowedActions, CAMPAIGN_TRANSITIONS, CampaignAction, CampaignEvent } from './campaign-transitions';
+import { CampaignsRepository } from './campaigns.repository';
+import { ContactsRepository } from './contacts/contacts.repository';
 import {
   CampaignDto,
   CampaignQueryDto,
@@ -19,57 +18,6 @@ import {
   CreateCampaignDto,
   UpdateCampaignDto,
 } from './dto/campaign.dto';
-
-export type CampaignAction = 'start' | 'pause' | 'resume' | 'cancel';
-
-/** draft → running ⇄ paused → finished | canceled (finished is reached by the dispatcher, not by hand). */
-const TRANSITIONS: Record<
-  CampaignAction,
-  {
-    from: CampaignStatus[];
-    to: CampaignStatus;
-    event?: 'campaign.started' | 'campaign.paused' | 'campaign.finished';
-  }
-> = {
-  start: { from: ['draft'], to: 'running', event: 'campaign.started' },
-  pause: { from: ['running'], to: 'paused', event: 'campaign.paused' },
-  resume: { from: ['paused'], to: 'running' },
-  cancel: { from: ['draft', 'running', 'paused'], to: 'canceled', event: 'campaign.finished' },
-};
-
-export function allowedActions(status: CampaignStatus): CampaignAction[] {
-  return (Object.keys(TRANSITIONS) as CampaignAction[]).filter((a) => TRANSITIONS[a].from.includes(status));
-}
-
-/**
- * Pause and cancel stop dials that have not happened yet: the campaign's calls still queued or
- * scheduled (created by a tick, waiting for the agency's live-call cap or a retry) become `canceled`
- * (failure_reason `campaign_paused` / `campaign_canceled`, a line in their timeline, no webhook: they
- * never rang). Their contacts go back to `pending` on pause, that attempt not counted, so resume dials
- * them again; on cancel they end `canceled`. A call already dialing is left to finish.
- */
-async function withdrawUndialedCalls(
-  em: EntityManager,
-  transitions: CallTransitions,
-  campaignId: string,
-  action: 'pause' | 'cancel',
-) {
-  const withdrawn = await transitions.withdrawCampaignCalls(
-    em,
-    campaignId,
-    action === 'pause' ? 'campaign_paused' : 'campaign_canceled',
-  );
-  if (withdrawn.length === 0) return;
-  await em.query(
-    `UPDATE campaign_contacts c
-        SET status = CASE WHEN $2 THEN 'pending' ELSE 'canceled' END,
-            attempts = CASE WHEN $2 THEN c.attempts - 1 ELSE c.attempts END,
-            last_outcome = CASE WHEN $2 THEN c.last_outcome ELSE 'canceled' END,
-            updated_at = now()
-      WHERE c.last_call_id = ANY($1::uuid[]) AND c.status = 'in_progress'`,
-    [withdrawn, action === 'pause'],
-  );
-}
 
 function formatDelay(ms: number): string {
   return ms % 3_600_000 === 0 && ms > 0
@@ -109,16 +57,16 @@ export function campaignEventFields(campaign: Campaign, stats: CampaignStatsDto)
 @Injectable()
 export class CampaignsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    @InjectRepository(Campaign) private readonly campaigns: Repository<Campaign>,
-    @InjectRepository(Agent) private readonly agents: Repository<Agent>,
+    private readonly campaigns: CampaignsRepository,
+    private readonly contacts: ContactsRepository,
+    private readonly agents: AgentsRepository,
     private readonly outbox: WebhookOutbox,
     private readonly transitions: CallTransitions,
   ) {}
 
   async create(agencyId: string, dto: CreateCampaignDto): Promise<CampaignDto> {
     if (dto.agent_id) await this.agentOf(agencyId, dto.agent_id);
-    const campaign = this.campaigns.create({
+    const campaign = await this.campaigns.insert({
       agencyId,
       name: dto.name,
       agentId: dto.agent_id ?? null,
@@ -129,30 +77,19 @@ export class CampaignsService {
       retryOn: dto.retry?.on ?? [],
       retryDelayMs: dto.retry ? parseDurationList(dto.retry.delay)[0] : 0,
     });
-    await this.campaigns.save(campaign);
     return this.get(agencyId, campaign.id);
   }
 
   async list(agencyId: string, query: CampaignQueryDto): Promise<Page<CampaignDto>> {
-    const qb = this.campaigns
-      .createQueryBuilder('campaign')
-      .where('campaign.agency_id = :agencyId', { agencyId });
-    if (query.status) qb.andWhere('campaign.status = :status', { status: query.status });
-    const page = await paginate(qb, query);
-    const stats = await campaignStats(
-      this.dataSource.manager,
-      page.items.map((c) => c.id),
-    );
-    return {
-      items: page.items.map((c) => toCampaignDto(c, stats.get(c.id) ?? emptyCampaignStats())),
-      nextCursor: page.nextCursor,
-    };
+    const page = await this.campaigns.page(agencyId, query.status, query);
+    const stats = await this.campaigns.stats(page.items.map((c) => c.id));
+    return { items: page.items.map((c) => toCampaignDto(c, stats[c.id])), nextCursor: page.nextCursor };
   }
 
   async get(agencyId: string, id: string): Promise<CampaignDto> {
     const campaign = await this.find(agencyId, id);
-    const stats = await campaignStats(this.dataSource.manager, [id]);
-    return toCampaignDto(campaign, stats.get(id) ?? emptyCampaignStats());
+    const stats = await this.campaigns.stats([id]);
+    return toCampaignDto(campaign, stats[id]);
   }
 
   /** Only a draft can be edited. */
@@ -173,65 +110,61 @@ export class CampaignsService {
       campaign.retryOn = dto.retry.on;
       campaign.retryDelayMs = parseDurationList(dto.retry.delay)[0];
     }
-    await this.campaigns.save(campaign);
+    await this.campaigns.saveDraft(campaign);
     return this.get(agencyId, id);
   }
 
   /** start / pause / resume / cancel; an impossible one is 409 naming the allowed ones. */
   async act(agencyId: string, id: string, action: CampaignAction): Promise<CampaignDto> {
     const campaign = await this.find(agencyId, id);
-    const transition = TRANSITIONS[action];
+    const transition = CAMPAIGN_TRANSITIONS[action];
     if (!transition.from.includes(campaign.status)) throw this.invalidTransition(campaign.status, action);
     if (action === 'start') await this.checkStartable(campaign);
-    const moved = await this.outbox.transaction(async (em, emit) => {
+    const moved = await this.outbox.transaction(async (tx, emit) => {
       // After a tick that is creating calls has committed them, so that they are withdrawn too.
-      await lockCampaign(em, id);
-      const changes: Partial<Campaign> = { status: transition.to };
-      if (action === 'start') changes.startedAt = new Date();
-      if (action === 'cancel') changes.finishedAt = new Date();
-      const { affected } = await em.update(Campaign, { id, status: In(transition.from) }, changes);
-      if (!affected) return false;
-      if (action === 'pause' || action === 'cancel')
-        await withdrawUndialedCalls(em, this.transitions, id, action);
-      if (action === 'cancel') {
-        await em.query(
-          `UPDATE campaign_contacts SET status = 'canceled', last_outcome = 'canceled', updated_at = now()
-            WHERE campaign_id = $1 AND status = 'pending'`,
-          [id],
-        );
-      }
-      if (transition.event) await this.emitCampaignEvent(em, emit, id, transition.event);
+      await this.campaigns.lock(tx, id);
+      if (!(await this.campaigns.transition(tx, id, action, new Date()))) return false;
+      if (action === 'pause' || action === 'cancel') await this.withdrawUndialedCalls(tx, id, action);
+      if (action === 'cancel') await this.contacts.cancelPending(tx, id);
+      if (transition.event) await this.emitCampaignEvent(tx, emit, id, transition.event);
       return true;
     });
     if (!moved) throw this.invalidTransition((await this.find(agencyId, id)).status, action);
     return this.get(agencyId, id);
   }
 
-  /** Emits a campaign event with the campaign as it is now inside `em`'s transaction. */
-  async emitCampaignEvent(
-    em: EntityManager,
-    emit: Emit,
-    campaignId: string,
-    event: 'campaign.started' | 'campaign.paused' | 'campaign.finished',
-  ): Promise<void> {
-    const campaign = await em.findOneByOrFail(Campaign, { id: campaignId });
-    const stats = await campaignStats(em, [campaignId]);
-    await emit(
-      campaign.agencyId,
-      event,
-      campaignEventFields(campaign, stats.get(campaignId) ?? emptyCampaignStats()),
+  /** Emits a campaign event with the campaign as it is now inside `tx`'s transaction. */
+  async emitCampaignEvent(tx: Tx, emit: Emit, campaignId: string, event: CampaignEvent): Promise<void> {
+    const campaign = await this.campaigns.get(tx, campaignId);
+    const stats = await this.campaigns.stats([campaignId], tx);
+    await emit(campaign.agencyId, event, campaignEventFields(campaign, stats[campaignId]));
+  }
+
+  /**
+   * Pause and cancel stop dials that have not happened yet: the campaign's calls still queued or
+   * scheduled (created by a tick, waiting for the agency's live-call cap or a retry) become `canceled`
+   * (failure_reason `campaign_paused` / `campaign_canceled`, a line in their timeline, no webhook: they
+   * never rang). Their contacts go back to `pending` on pause, that attempt not counted, so resume dials
+   * them again; on cancel they end `canceled`. A call already dialing is left to finish.
+   */
+  private async withdrawUndialedCalls(tx: Tx, campaignId: string, action: 'pause' | 'cancel'): Promise<void> {
+    const withdrawn = await this.transitions.withdrawCampaignCalls(
+      tx,
+      campaignId,
+      action === 'pause' ? 'campaign_paused' : 'campaign_canceled',
     );
+    await this.contacts.releaseWithdrawn(tx, withdrawn, action);
   }
 
   async find(agencyId: string, id: string): Promise<Campaign> {
-    const campaign = await this.campaigns.findOneBy({ id, agencyId });
+    const campaign = await this.campaigns.find(agencyId, id);
     if (!campaign) throw ApiError.notFound('campaign_not_found', `No campaign ${id} in this agency`);
     return campaign;
   }
 
   /** The agent a campaign calls with: its own, or the agency's default (resolved at start). */
   private async checkStartable(campaign: Campaign): Promise<void> {
-    const agency = await this.dataSource.getRepository(Agency).findOneByOrFail({ id: campaign.agencyId });
+    const agency = await this.campaigns.startChecks(campaign.id);
     const agentId = campaign.agentId ?? agency.defaultAgentId;
     if (!agentId) {
       throw ApiError.unprocessable(
@@ -246,22 +179,19 @@ export class CampaignsService {
         `Agent ${agent.name} has no phone number to call from`,
       );
     }
-    if (!agency.ultravoxApiKeyEncrypted) {
+    if (!agency.hasUltravoxKey) {
       throw ApiError.unprocessable(
         'ultravox_not_configured',
         'This agency has not saved an Ultravox API key',
       );
     }
-    const [{ n }] = (await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM campaign_contacts WHERE campaign_id = $1`,
-      [campaign.id],
-    )) as [{ n: number }];
-    if (n === 0) throw ApiError.conflict('campaign_empty', 'Import contacts before starting the campaign');
-    if (!campaign.agentId) await this.campaigns.update(campaign.id, { agentId });
+    if ((await this.contacts.count(campaign.id)) === 0)
+      throw ApiError.conflict('campaign_empty', 'Import contacts before starting the campaign');
+    if (!campaign.agentId) await this.campaigns.setAgent(campaign.id, agentId);
   }
 
   private async agentOf(agencyId: string, agentId: string): Promise<Agent> {
-    const agent = await this.agents.findOneBy({ id: agentId, agencyId });
+    const agent = await this.agents.find(agencyId, agentId);
     if (!agent) throw ApiError.notFound('agent_not_found', `No agent ${agentId} in this agency`);
     return agent;
   }

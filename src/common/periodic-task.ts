@@ -1,14 +1,31 @@
-import { Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { RedisLease } from './redis/lease';
+import { REDIS } from './redis/redis.token';
 
 /**
- * Runs `runOnce` every `intervalMs` in each worker process, never two runs at once in one process,
- * and never letting a failure stop the next run. Subclasses must be safe to run in every worker at
- * the same time (they are: jobs are keyed by domain ids).
+ * The lease's time to live while a pass runs, renewed every third of it: a worker killed mid-pass
+ * holds up the others for at most this long.
+ */
+const PASS_LEASE_MS = 5_000;
+
+/**
+ * Runs `runOnce` about every `intervalMs`, once across all the workers that share the Redis prefix:
+ * a pass first takes the task's lease (src/common/redis/lease.ts), and keeps it for the rest of the
+ * interval, so the other workers' timers find it taken; a worker that dies loses it by expiry. Never
+ * two passes at once in one process; a failure is logged and never stops the next pass; shutdown
+ * waits for a pass in progress. `runOnce` should do a bounded amount of work and catch each item's
+ * failure itself, so one bad item never stops the others.
  */
 export abstract class PeriodicTask implements OnApplicationBootstrap, OnModuleDestroy {
   protected abstract readonly logger: Logger;
+  /** Property-injected, so that subclasses keep their own constructors (`super()` takes nothing). */
+  @Inject(REDIS) private readonly redis!: Redis;
+  private lease?: RedisLease;
   private timer?: NodeJS.Timeout;
-  private running = false;
+  private pass?: Promise<void>;
+  /** Set at shutdown: a long pass may stop early between items. */
+  protected stopping = false;
 
   protected abstract intervalMs(): number;
   protected abstract runOnce(): Promise<void>;
@@ -18,23 +35,55 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnModuleDe
     this.timer.unref();
   }
 
-  onModuleDestroy(): void {
+  /** Waits for a pass in progress, then gives the lease up so that another worker takes the next pass. */
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
+    await this.pass;
+    await this.lease?.release().catch((err: unknown) => this.warn(err));
   }
 
-  /** One pass now (also what tests call); a pass already under way makes this a no-op. */
+  /**
+   * One pass now (also what tests call), unless another worker holds the lease; a pass already under
+   * way in this process makes this a no-op.
+   */
   async sweep(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
+    if (this.pass || this.stopping) return;
+    this.pass = this.leasedPass().finally(() => (this.pass = undefined));
+    await this.pass;
+  }
+
+  private async leasedPass(): Promise<void> {
+    this.lease ??= new RedisLease(this.redis, `periodic-task:${this.constructor.name}`);
+    const lease = this.lease;
+    const started = Date.now();
+    try {
+      if (!(await lease.acquire(Math.max(this.intervalMs(), PASS_LEASE_MS)))) return;
+    } catch (err) {
+      this.warn(err);
+      return;
+    }
+    const renew = setInterval(
+      () => void lease.extend(PASS_LEASE_MS).catch(() => undefined),
+      PASS_LEASE_MS / 3,
+    );
+    renew.unref();
     try {
       await this.runOnce();
     } catch (err) {
-      this.logger.warn({
-        msg: `${this.constructor.name} failed; will try again`,
-        err: (err as Error).message,
-      });
+      this.warn(err);
     } finally {
-      this.running = false;
+      clearInterval(renew);
+      // Kept for the rest of the interval: the other workers' timers find it taken until then.
+      const rest = this.stopping ? 0 : this.intervalMs() - (Date.now() - started);
+      await lease.release(rest).catch((err: unknown) => this.warn(err));
     }
+  }
+
+  private warn(err: unknown): void {
+    this.logger.warn({
+      msg: `${this.constructor.name} failed; will try again`,
+      err: (err as Error).message,
+    });
   }
 }

@@ -1,15 +1,16 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { DataSource, EntityManager } from 'typeorm';
 import { ApiError } from '../../common/errors/api-error';
+import type { Tx } from '../../database/sql';
+import { Transactions } from '../../database/transactions';
 import { DncService } from '../../dnc/dnc.service';
 import { Campaign, CampaignStatus } from '../campaign.entity';
+import { CampaignsRepository } from '../campaigns.repository';
 import { CampaignsService } from '../campaigns.service';
 import { ContactInput, isRejected, RawRow, RejectedRow, validateRow } from './contact-row';
+import { ContactsRepository } from './contacts.repository';
 import { ContactImportReportDto } from './dto/contact.dto';
 import { ImportReport } from './import-report';
-import { lockCampaign } from '../campaign-lock';
 
 /** Rows per DNC lookup and per multi-row INSERT. */
 const BATCH_SIZE = 1_000;
@@ -43,8 +44,10 @@ function campaignClosed(status: CampaignStatus): ApiError {
 @Injectable()
 export class ContactImportService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly campaigns: CampaignsService,
+    private readonly campaignRows: CampaignsRepository,
+    private readonly contacts: ContactsRepository,
     private readonly dnc: DncService,
   ) {}
 
@@ -55,19 +58,17 @@ export class ContactImportService {
   ): Promise<ContactImportReportDto> {
     const campaign = await this.campaigns.find(agencyId, campaignId);
     if (!OPEN_STATUSES.includes(campaign.status)) throw campaignClosed(campaign.status);
-    return this.dataSource.transaction(async (em) => {
+    return this.transactions.run(async (tx) => {
       // Imports into one campaign take turns: no deadlocks between overlapping lists, and each
       // import's duplicates are the numbers of the imports committed before it.
-      await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('campaign-import:' || $1, 0))`, [
-        campaignId,
-      ]);
+      await this.contacts.lockImports(tx, campaignId);
       const report = new ImportReport();
       const seen = new Set<string>();
       let batch: CheckedRow[] = [];
       let writing: Promise<void> = Promise.resolve();
       const flush = async () => {
         await writing;
-        writing = this.write(em, campaign, batch, report);
+        writing = this.write(tx, campaign, batch, report);
         // Awaited at the next flush; until then a failure must not count as unhandled.
         writing.catch(() => undefined);
         batch = [];
@@ -84,29 +85,24 @@ export class ContactImportService {
         await writing.catch(() => undefined);
       }
       await writing;
-      await this.confirmOpen(em, campaign);
+      await this.confirmOpen(tx, campaign);
       return report.toDto();
     });
   }
 
   /** Stores a batch's contacts that are not on the do-not-call list, and reports every row of it. */
-  private async write(
-    em: EntityManager,
-    campaign: Campaign,
-    batch: CheckedRow[],
-    report: ImportReport,
-  ): Promise<void> {
+  private async write(tx: Tx, campaign: Campaign, batch: CheckedRow[], report: ImportReport): Promise<void> {
     const contacts = batch.flatMap((checked) => (checked.kind === 'contact' ? [checked.contact] : []));
     const listed =
       contacts.length > 0
         ? await this.dnc.listedAmong(
             campaign.agencyId,
             contacts.map((c) => c.phone),
-            em,
+            tx,
           )
         : new Set<string>();
-    const inserted = await this.insert(
-      em,
+    const inserted = await this.contacts.insertBatch(
+      tx,
       campaign,
       contacts.filter((c) => !listed.has(c.phone)),
     );
@@ -122,43 +118,14 @@ export class ContactImportService {
     }
   }
 
-  /** One INSERT for the batch; the numbers it returns are new, the others the campaign had already. */
-  private async insert(
-    em: EntityManager,
-    campaign: Campaign,
-    contacts: ContactInput[],
-  ): Promise<Set<string>> {
-    if (contacts.length === 0) return new Set();
-    const rows = (await em.query(
-      `INSERT INTO campaign_contacts (campaign_id, agency_id, row_number, phone_number, name, email, variables)
-       SELECT $1, $2, r.row_number, r.phone_number, r.name, r.email, r.variables::jsonb
-         FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::text[])
-           AS r(row_number, phone_number, name, email, variables)
-       ON CONFLICT (campaign_id, phone_number) DO NOTHING
-       RETURNING phone_number`,
-      [
-        campaign.id,
-        campaign.agencyId,
-        contacts.map((c) => c.row),
-        contacts.map((c) => c.phone),
-        contacts.map((c) => c.name),
-        contacts.map((c) => c.email),
-        contacts.map((c) => JSON.stringify(c.variables)),
-      ],
-    )) as { phone_number: string }[];
-    return new Set(rows.map((r) => r.phone_number));
-  }
-
   /**
    * The campaign may have been canceled or finished while the rows streamed in. Under the dispatcher's
    * lock (campaign-dispatcher.ts) and a share lock on the campaign, it cannot finish or be canceled
    * before this commits; once committed, a cancel cancels these contacts like any other pending one.
    */
-  private async confirmOpen(em: EntityManager, campaign: Campaign): Promise<void> {
-    await lockCampaign(em, campaign.id);
-    const [{ status }] = (await em.query(`SELECT status FROM campaigns WHERE id = $1 FOR SHARE`, [
-      campaign.id,
-    ])) as [{ status: CampaignStatus }];
+  private async confirmOpen(tx: Tx, campaign: Campaign): Promise<void> {
+    await this.campaignRows.lock(tx, campaign.id);
+    const status = await this.campaignRows.statusForShare(tx, campaign.id);
     if (!OPEN_STATUSES.includes(status)) throw campaignClosed(status);
   }
 }

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { isUUID } from 'class-validator';
-import { Repository } from 'typeorm';
 import { ApiError } from '../../common/errors/api-error';
 import { Page } from '../../common/pagination';
 import { CampaignContact } from '../campaign.entity';
 import { CampaignsService } from '../campaigns.service';
+import { ContactsRepository } from './contacts.repository';
 import { CampaignContactDto, ContactQueryDto } from './dto/contact.dto';
 
 function toContactDto(contact: CampaignContact): CampaignContactDto {
@@ -41,14 +40,11 @@ function decodeCursor(cursor: string): string {
 @Injectable()
 export class CampaignContactsService {
   constructor(
-    @InjectRepository(CampaignContact) private readonly contacts: Repository<CampaignContact>,
+    private readonly contacts: ContactsRepository,
     private readonly campaigns: CampaignsService,
   ) {}
 
-  /**
-   * In import order: earlier imports first, then by row. Keyset-paginated on (created_at, row_number,
-   * id); all rows of one import share created_at (their transaction's start), so row_number orders them.
-   */
+  /** In import order: earlier imports first, then by row (keyset-paginated by the last contact's id). */
   async list(
     agencyId: string,
     campaignId: string,
@@ -56,25 +52,12 @@ export class CampaignContactsService {
   ): Promise<Page<CampaignContactDto>> {
     await this.campaigns.find(agencyId, campaignId);
     const limit = query.limit ?? 50;
-    const qb = this.contacts
-      .createQueryBuilder('contact')
-      .where('contact.campaign_id = :campaignId AND contact.agency_id = :agencyId', { campaignId, agencyId });
-    if (query.status) qb.andWhere('contact.status = :status', { status: query.status });
-    if (query.phone) qb.andWhere('contact.phone_number = :phone', { phone: query.phone });
-    if (query.cursor) {
-      qb.andWhere(
-        `(contact.created_at, contact.row_number, contact.id) >
-           (SELECT prev.created_at, prev.row_number, prev.id FROM campaign_contacts prev
-             WHERE prev.id = :cursorId AND prev.campaign_id = :campaignId)`,
-        { cursorId: decodeCursor(query.cursor) },
-      );
-    }
-    const found = await qb
-      .orderBy('contact.created_at', 'ASC')
-      .addOrderBy('contact.row_number', 'ASC')
-      .addOrderBy('contact.id', 'ASC')
-      .limit(limit + 1)
-      .getMany();
+    const found = await this.contacts.page(agencyId, campaignId, {
+      status: query.status,
+      phone: query.phone,
+      afterId: query.cursor ? decodeCursor(query.cursor) : undefined,
+      limit: limit + 1,
+    });
     const items = found.slice(0, limit);
     const last = items.at(-1);
     return {
