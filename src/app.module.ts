@@ -28,6 +28,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
 import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
 import { CallsModule, CallsWorkerModule } from './calls/calls.module';
 import { CampaignsModule, CampaignsWorkerModule } from './campaigns/campaigns.module';
+import { RetentionModule } from './retention/retention.module';
 
 export const BULL_BOARD_ROUTE = '/admin/queues';
 
@@ -86,6 +87,7 @@ const workerModules = (): NonNullable<ModuleMetadata['imports']> => [
   WebhooksWorkerModule,
   CallsWorkerModule,
   CampaignsWorkerModule,
+  RetentionModule,
 ];
 
 @Module({})

@@ -25,6 +25,7 @@ export interface AppConfig {
   };
   calls: { maxConcurrentPerAgency: number; sweepIntervalMs: number };
   campaigns: { tickIntervalMs: number };
+  retention: { days: number; intervalMs: number };
   apiRateLimitPerMinute: number;
   bullBoard?: { username: string; password: string };
   logLevel: string;
@@ -88,6 +89,7 @@ export function buildAppConfig(raw: Record<string, string | undefined> = process
       sweepIntervalMs: env.CALLS_SWEEP_INTERVAL_MS ?? 5_000,
     },
     campaigns: { tickIntervalMs: env.CAMPAIGN_TICK_INTERVAL_MS ?? 1_000 },
+    retention: { days: env.RETENTION_DAYS ?? 30, intervalMs: env.RETENTION_INTERVAL_MS ?? 600_000 },
     apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE ?? 100,
     bullBoard:
       env.BULL_BOARD_USERNAME && env.BULL_BOARD_PASSWORD

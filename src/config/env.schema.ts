@@ -171,6 +171,20 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(100)
   ULTRAVOX_TIMEOUT_MS?: number;
+
+  /** Days stored Ultravox payloads, outbox events and delivery attempts are kept (idempotency keys: 24 h). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RETENTION_DAYS?: number;
+
+  /** How often the retention job runs (once across all workers). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  RETENTION_INTERVAL_MS?: number;
 }
 
 export class ConfigValidationError extends Error {}

@@ -2,6 +2,7 @@ import { Foundation1763900000000 } from './1763900000000-foundation';
 import { Webhooks1763910000000 } from './1763910000000-webhooks';
 import { Calls1763920000000 } from './1763920000000-calls';
 import { Campaigns1763930000000 } from './1763930000000-campaigns';
+import { Retention1763940000000 } from './1763940000000-retention';
 
 /** Every migration, oldest first. Listed explicitly so the build, the CLI and ts-jest load the same set. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   Webhooks1763910000000,
   Calls1763920000000,
   Campaigns1763930000000,
+  Retention1763940000000,
 ];
