@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { PeriodicTask } from '../src/common/periodic-task';
 import { TEST_REDIS_URL } from './support/env';
-import { waitFor } from './support/receiver';
+import { waitFor } from './support/wait';
 import { clearRedisPrefix } from './support/spawn';
 
 /**
