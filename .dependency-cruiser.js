@@ -3,11 +3,8 @@
 // through scripts/check-layers.mjs, which also checks that no two top-level folders under src/ import
 // each other (round a cycle). Each rule's comment is what a failing check prints: say how to fix it.
 //
-// Known violations: .dependency-cruiser-known-violations.json lists the violations main had when these
-// rules arrived, so main stays green while they are removed. That baseline may only SHRINK: after a fix,
-// `npm run check:layers -- --update-baseline` drops the fixed entries (it never adds one); commit the
-// smaller file. Never edit an entry in to get a new import past the rules: fix the import. On a rebase
-// conflict in the baseline, take main's file and run --update-baseline again.
+// Any violation fails the check: fix the import, never the rule, unless the house itself changes
+// (then change STYLE.md, docs/architecture.md and the rule together).
 
 /** The data layer: the only files that may hold SQL, TypeORM query APIs, pg and per-tick batching. */
 const DATA_LAYER = ['\\.repository\\.ts$', '^src/database/'];

@@ -1,22 +1,15 @@
 // The layer rules of the house (STYLE.md), enforced: the rules in .dependency-cruiser.js, plus "no cycles
 // between the top-level folders under src/", which this script computes itself (dependency-cruiser's
-// folder rules cannot leave out the data layer's imports of entities, and do not honour a baseline).
-//
-//   node scripts/check-layers.mjs                    fails on any violation not in the baseline
-//   node scripts/check-layers.mjs --update-baseline  rewrites the baseline WITHOUT the violations fixed
-//
-// The baseline (.dependency-cruiser-known-violations.json, dependency-cruiser's format) holds the
-// violations main had when the rules arrived. It may only shrink: --update-baseline drops what is fixed
-// and never records a new violation (fix the import instead).
+// folder rules cannot leave out the data layer's imports of entities). Any violation fails: there is no
+// baseline of accepted ones (the last entry of the one used while issue 10 moved SQL into repositories
+// was removed with it).
 import { cruise } from 'dependency-cruiser';
 import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const BASELINE = join(ROOT, '.dependency-cruiser-known-violations.json');
 const config = createRequire(import.meta.url)(join(ROOT, '.dependency-cruiser.js'));
 
 /** Edges from these folders do not count towards folder cycles: rule lower-layer-imports-feature polices them. */
@@ -29,7 +22,6 @@ const FOLDER_CYCLE = {
     'down: move the shared piece to the lower folder or to common/, or invert the dependency.',
 };
 
-const key = (v) => `${v.rule.name}|${v.from}|${v.to}`;
 /** node_modules/typeorm/index.d.ts → typeorm; a file under src/ stays as it is. */
 const shortName = (path) => path.replace(/^node_modules\/((@[^/]+\/)?[^/]+)\/.*$/, '$1');
 
@@ -97,18 +89,7 @@ async function violations() {
   return [...moduleViolations, ...folderCycles(output.modules)];
 }
 
-function readBaseline() {
-  return existsSync(BASELINE) ? JSON.parse(readFileSync(BASELINE, 'utf8')) : null;
-}
-
-function writeBaseline(entries) {
-  const sorted = entries
-    .map(({ type, from, to, rule }) => ({ type, from, to, rule }))
-    .sort((a, b) => key(a).localeCompare(key(b)));
-  writeFileSync(BASELINE, `${JSON.stringify(sorted, null, 2)}\n`);
-}
-
-/** The new violations, grouped by rule: the rule's reason (how to fix) once, then each import. */
+/** The violations, grouped by rule: the rule's reason (how to fix) once, then each import. */
 function explain(list) {
   const byRule = new Map();
   for (const v of list) byRule.set(v.rule.name, [...(byRule.get(v.rule.name) ?? []), v]);
@@ -126,36 +107,12 @@ ${lines.join('\n')}`;
 }
 
 const found = await violations();
-const baseline = readBaseline();
-const known = new Set((baseline ?? []).map(key));
-const fresh = found.filter((v) => !known.has(key(v)));
-const foundKeys = new Set(found.map(key));
-const fixed = (baseline ?? []).filter((v) => !foundKeys.has(key(v)));
-
-const update = process.argv.includes('--update-baseline');
-if (update) {
-  // The first recording takes today's violations; after that the file only ever loses entries.
-  writeBaseline(baseline ? found.filter((v) => known.has(key(v))) : found);
+if (found.length > 0) {
   console.error(
-    `check-layers: baseline ${baseline ? `shrunk by ${fixed.length}` : 'recorded'}: ${relative(ROOT, BASELINE)}`,
-  );
-  if (!baseline) process.exit(0);
-}
-
-if (fresh.length > 0) {
-  console.error(
-    `check-layers: ${fresh.length} import(s) break the layer rules (STYLE.md "The house"; the rules and ` +
+    `check-layers: ${found.length} import(s) break the layer rules (STYLE.md "The house"; the rules and ` +
       'their reasons are in .dependency-cruiser.js):\n' +
-      explain(fresh) +
-      '\nFix the import; the baseline (.dependency-cruiser-known-violations.json) only lists what main had ' +
-      'when the rules arrived, and only shrinks.',
+      explain(found),
   );
   process.exit(1);
 }
-if (fixed.length > 0 && !update) {
-  console.error(
-    `check-layers: ${fixed.length} known violation(s) are fixed: run \`npm run check:layers -- ` +
-      '--update-baseline` and commit the smaller baseline.',
-  );
-}
-console.error(`check-layers: ok (${found.length - fresh.length} known violation(s) left in the baseline)`);
+console.error('check-layers: ok');
