@@ -232,7 +232,6 @@ describe('dialing: a create-call that times out is looked up, never blindly retr
     // The sweeper's turn for calls stuck in dialing (ULTRAVOX_TIMEOUT_MS + 30 s later): clock moved on.
     t.clock.freeze(Date.now() + 60_000);
     await t.app.get(CallsSweeper).sweep();
-    // (A periodic pass may have been under way, making that call a no-op: its next pass looks.)
     await waitFor(() => lookupsOf(agency, callId).length === 2, 5_000, 'the sweeper’s lookup');
     expect(await waitForTerminal(receiver, callId)).toMatchObject({ event: 'call.completed' });
     expect(createCallsOf(sim, agency)).toHaveLength(2);

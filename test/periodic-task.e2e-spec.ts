@@ -74,6 +74,19 @@ describe('PeriodicTask across workers', () => {
     await b.onModuleDestroy();
   });
 
+  it('a sweep called during a pass waits for it and then makes its own', async () => {
+    const a = worker(60_000);
+    let release!: () => void;
+    a.hold = new Promise<void>((resolve) => (release = resolve));
+    const first = a.sweep();
+    await waitFor(() => a.passes === 1, 5_000, 'the first pass to start');
+    const second = a.sweep();
+    release();
+    await Promise.all([first, second]);
+    expect(a.passes).toBe(2);
+    await a.onModuleDestroy();
+  });
+
   it('shutdown waits for the pass in progress', async () => {
     const a = worker(60_000);
     let release!: () => void;

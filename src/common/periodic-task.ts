@@ -31,7 +31,8 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnModuleDe
   protected abstract runOnce(): Promise<void>;
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweep(), this.intervalMs());
+    // The timer skips a turn while a pass is still running; it never queues passes up.
+    this.timer = setInterval(() => void (this.pass ? undefined : this.sweep()), this.intervalMs());
     this.timer.unref();
   }
 
@@ -44,11 +45,12 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnModuleDe
   }
 
   /**
-   * One pass now (also what tests call), unless another worker holds the lease; a pass already under
-   * way in this process makes this a no-op.
+   * One pass now (also what tests call), unless another worker holds the lease. A pass already under
+   * way in this process is waited for first, so what is due when this is called is looked at.
    */
   async sweep(): Promise<void> {
-    if (this.pass || this.stopping) return;
+    while (this.pass) await this.pass;
+    if (this.stopping) return;
     this.pass = this.leasedPass().finally(() => (this.pass = undefined));
     await this.pass;
   }
