@@ -119,9 +119,9 @@ export class ContactImportService {
   }
 
   /**
-   * The campaign may have been canceled or finished while the rows streamed in. Under the dispatcher's
-   * lock (campaign-dispatcher.ts) and a share lock on the campaign, it cannot finish or be canceled
-   * before this commits; once committed, a cancel cancels these contacts like any other pending one.
+   * The campaign may have been canceled or finished while the rows streamed in. Under the campaign's
+   * lock (ticks skip the campaign, a cancel waits) and a share lock on its row, it cannot finish or be
+   * canceled before this commits; once committed, a cancel cancels these contacts like any other.
    */
   private async confirmOpen(tx: Tx, campaign: Campaign): Promise<void> {
     await this.campaignRows.lock(tx, campaign.id);
