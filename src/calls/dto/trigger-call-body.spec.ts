@@ -34,6 +34,8 @@ const bodies: Record<string, unknown> = {
     metadata: { b: 1, a: [2, { c: null }] },
   },
   'a formatted international number': { phone: '+1 (555) 123-4567' },
+  'a phone with a trailing newline': { phone: '+15551234567\n' },
+  'a phone with spaces around it': { phone: ' +15551234567 ' },
   'nulls for the optional fields': {
     phone: '+442071838750',
     name: null,

@@ -3,7 +3,7 @@ import { isEmail, isObject, isUUID } from 'class-validator';
 import type { FastifyRequest } from 'fastify';
 import { ErrorDetail } from '../../common/errors/api-error';
 import { validationFailed } from '../../common/errors/validation';
-import { toE164 } from '../../common/phone';
+import { strictE164 } from '../../common/phone';
 import { MAX_METADATA_BYTES, TriggerCallDto } from './trigger-call.dto';
 
 const FIELDS: ReadonlySet<string> = new Set(['phone', 'name', 'email', 'agent_id', 'metadata']);
@@ -23,7 +23,7 @@ export function parseTriggerCall(body: unknown): TriggerCallDto {
   const fail = (field: string, messages: string[]) => {
     if (messages.length > 0) details.push({ field, message: messages.join('; ') });
   };
-  const phone = typeof input.phone === 'string' ? toE164(input.phone) : null;
+  const phone = typeof input.phone === 'string' ? strictE164(input.phone) : null;
   if (phone === null) fail('phone', ['phone must be an E.164 phone number such as +15551234567']);
   const { name, email, agent_id: agentId, metadata } = input;
   if (name != null) {

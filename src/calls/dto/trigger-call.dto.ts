@@ -27,8 +27,8 @@ function IsSmallJsonObject(options?: ValidationOptions): PropertyDecorator {
 }
 
 export class TriggerCallDto {
-  /** The number to call, E.164 (e.g. `+15551234567`). */
-  @IsE164()
+  /** The number to call, E.164 exactly (e.g. `+15551234567`: no spaces, dashes or brackets). */
+  @IsE164({ formatted: false })
   phone: string;
 
   /** The callee's name; available to the agent's prompt as `{{name}}`. */
