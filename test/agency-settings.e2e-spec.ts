@@ -56,6 +56,30 @@ describe('agency settings: name and agency-wide calling window', () => {
     expect(res.body.error.details).toEqual([expect.objectContaining({ field: 'calling_window.end' })]);
   });
 
+  it.each([
+    ['an empty array', []],
+    ['an array of windows', [WINDOW]],
+    ['a string', 'weekdays'],
+  ])('refuses a calling window that is %s, and keeps the stored one', async (_, window) => {
+    await request(t.url)
+      .patch('/api/v1/agency')
+      .set('Authorization', agency.owner.auth)
+      .send({ calling_window: WINDOW })
+      .expect(200);
+    const res = await request(t.url)
+      .patch('/api/v1/agency')
+      .set('Authorization', agency.owner.auth)
+      .send({ calling_window: window })
+      .expect(400);
+    expect(res.body.error).toMatchObject({ code: 'validation_failed' });
+    expect(res.body.error.details).toEqual([expect.objectContaining({ field: 'calling_window' })]);
+    const shown = await request(t.url)
+      .get('/api/v1/agency')
+      .set('Authorization', agency.owner.auth)
+      .expect(200);
+    expect(shown.body.data.calling_window).toEqual(WINDOW);
+  });
+
   it('another agency sees only itself', async () => {
     const other = await createAgency(t, 'Other');
     const res = await request(t.url).get('/api/v1/agency').set('Authorization', other.owner.auth).expect(200);

@@ -129,6 +129,8 @@ describe('Agents CRUD (CONTRACT §7)', () => {
       ['an empty name', { ...valid, name: '' }, 'name'],
       ['a missing ultravox_agent_id', { name: 'Bot' }, 'ultravox_agent_id'],
       ['an unknown extra field', { ...valid, voice: 'Mark' }, 'voice'],
+      ['a calling window that is an empty array', { ...valid, calling_window: [] }, 'calling_window'],
+      ['a calling window that is a string', { ...valid, calling_window: 'weekdays' }, 'calling_window'],
       [
         'an unknown field inside the calling window',
         { ...valid, calling_window: { ...WINDOW, tz: 'x' } },

@@ -48,6 +48,24 @@ describe('campaigns: dispatch with concurrency, state machine, retries, events (
       phone: `${prefix}${String(1000 + i).padStart(4, '0')}`,
       name: `Contact ${i}`,
     }));
+  it.each([
+    ['calling_window', []],
+    ['calling_window', 'weekdays'],
+    ['retry', []],
+    ['retry', 3],
+  ])('refuses a %s of %j with 400 naming it, and stores no campaign', async (field, value) => {
+    const before = await t.db.query('SELECT count(*)::int AS n FROM campaigns');
+    const res = await api()
+      .post('/api/v1/campaigns')
+      .set(auth())
+      .send({ name: 'Broken', [field]: value })
+      .expect(400);
+    expect(res.body.error).toMatchObject({ code: 'validation_failed' });
+    expect(res.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+    const after = await t.db.query('SELECT count(*)::int AS n FROM campaigns');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
   async function campaign(body: object = {}, list = contacts(5)): Promise<string> {
     const created = await api()
       .post('/api/v1/campaigns')

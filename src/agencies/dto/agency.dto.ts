@@ -1,6 +1,5 @@
-import { Type } from 'class-transformer';
-import { IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf, ValidateNested } from 'class-validator';
-import { CallingWindowDto } from '../../common/calling-window/calling-window.dto';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { CallingWindowDto, OptionalNested } from '../../common/calling-window/calling-window.dto';
 
 export class AgencyDto {
   id: string;
@@ -23,9 +22,6 @@ export class UpdateAgencyDto {
   name?: string;
 
   /** The agency-wide calling window (an agent's own window overrides it); null removes it. */
-  @IsOptional()
-  @ValidateIf((_, value) => value !== null)
-  @ValidateNested()
-  @Type(() => CallingWindowDto)
+  @OptionalNested(() => CallingWindowDto)
   calling_window?: CallingWindowDto | null;
 }

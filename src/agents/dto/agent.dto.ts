@@ -1,15 +1,6 @@
 import { OmitType, PartialType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import {
-  IsIn,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  MaxLength,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
-import { CallingWindowDto } from '../../common/calling-window/calling-window.dto';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { CallingWindowDto, OptionalNested } from '../../common/calling-window/calling-window.dto';
 import { IsE164 } from '../../common/phone';
 import { TELEPHONY_PROVIDERS, TelephonyProvider } from '../agent.entity';
 
@@ -36,10 +27,7 @@ export class CreateAgentDto {
   telephony_provider?: TelephonyProvider = 'twilio';
 
   /** Overrides the agency's calling window; null or absent means any time. */
-  @IsOptional()
-  @ValidateIf((_, value) => value !== null)
-  @ValidateNested()
-  @Type(() => CallingWindowDto)
+  @OptionalNested(() => CallingWindowDto)
   calling_window?: CallingWindowDto | null;
 }
 

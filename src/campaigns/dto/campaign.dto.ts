@@ -1,5 +1,4 @@
 import { OmitType, PartialType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayUnique,
   IsArray,
@@ -13,10 +12,8 @@ import {
   Max,
   MaxLength,
   Min,
-  ValidateIf,
-  ValidateNested,
 } from 'class-validator';
-import { CallingWindowDto } from '../../common/calling-window/calling-window.dto';
+import { CallingWindowDto, OptionalNested } from '../../common/calling-window/calling-window.dto';
 import { PageQueryDto } from '../../common/pagination';
 import { CAMPAIGN_STATUSES, CampaignStatus, RETRYABLE_OUTCOMES, RetryableOutcome } from '../campaign.entity';
 
@@ -58,16 +55,11 @@ export class CreateCampaignDto {
   max_concurrency?: number = 5;
 
   /** Overrides the agent's and the agency's window for this campaign's calls. */
-  @IsOptional()
-  @ValidateIf((_, value) => value !== null)
-  @ValidateNested()
-  @Type(() => CallingWindowDto)
+  @OptionalNested(() => CallingWindowDto)
   calling_window?: CallingWindowDto | null;
 
   /** Without it, each contact is called once. */
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => RetryPolicyDto)
+  @OptionalNested(() => RetryPolicyDto)
   retry?: RetryPolicyDto;
 }
 

@@ -1,11 +1,17 @@
+import { applyDecorators } from '@nestjs/common';
+import { Type } from 'class-transformer';
 import {
   ArrayMinSize,
   ArrayUnique,
   IsArray,
   IsIn,
+  IsObject,
+  IsOptional,
   IsString,
   Matches,
   Validate,
+  ValidateIf,
+  ValidateNested,
   ValidatorConstraint,
   ValidatorConstraintInterface,
   ValidationArguments,
@@ -60,4 +66,18 @@ export class CallingWindowDto implements CallingWindow {
   @Matches(HH_MM, { message: 'end must be HH:MM (24 h)' })
   @Validate(EndDiffersFromStart)
   end: string;
+}
+
+/**
+ * An optional nested object field (`null` clears it): an array, a string or a number answers 400 naming
+ * the field, instead of passing as "no nested object to check" (an empty array did, and was stored).
+ */
+export function OptionalNested(type: () => new () => object): PropertyDecorator {
+  return applyDecorators(
+    IsOptional(),
+    ValidateIf((_: unknown, value: unknown) => value !== null),
+    IsObject({ message: (args) => `${args.property} must be an object` }),
+    ValidateNested(),
+    Type(type),
+  );
 }
