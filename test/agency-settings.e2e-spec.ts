@@ -56,6 +56,15 @@ describe('agency settings: name and agency-wide calling window', () => {
     expect(res.body.error.details).toEqual([expect.objectContaining({ field: 'calling_window.end' })]);
   });
 
+  it('refuses name: null with 400 naming it', async () => {
+    const res = await request(t.url)
+      .patch('/api/v1/agency')
+      .set('Authorization', agency.owner.auth)
+      .send({ name: null })
+      .expect(400);
+    expect(res.body.error.details).toEqual([expect.objectContaining({ field: 'name' })]);
+  });
+
   it.each([
     ['an empty array', []],
     ['an array of windows', [WINDOW]],

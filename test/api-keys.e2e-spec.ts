@@ -57,6 +57,16 @@ describe('agency API keys (CONTRACT §3, §5.5)', () => {
     expect((await settings()).data.api_key.last4).toBe(second.slice(-4));
   });
 
+  it('refuses enabled: null with 400 naming it', async () => {
+    const res = await request(t.url)
+      .patch('/api/v1/integrations/api')
+      .set('Authorization', agency.admin.auth)
+      .send({ enabled: null })
+      .expect(400);
+    expect(res.body.error).toMatchObject({ code: 'validation_failed' });
+    expect(res.body.error.details).toEqual([expect.objectContaining({ field: 'enabled' })]);
+  });
+
   it('answers 403 api_disabled to every key request while API access is disabled, and enabling restores it', async () => {
     const key = await generateApiKey(t, agency.owner);
     await request(t.url)

@@ -53,6 +53,7 @@ describe('campaigns: dispatch with concurrency, state machine, retries, events (
     ['calling_window', 'weekdays'],
     ['retry', []],
     ['retry', 3],
+    ['max_concurrency', null],
   ])('refuses a %s of %j with 400 naming it, and stores no campaign', async (field, value) => {
     const before = await t.db.query('SELECT count(*)::int AS n FROM campaigns');
     const res = await api()

@@ -101,6 +101,37 @@ describe('webhook endpoints API (CONTRACT §5.4)', () => {
     ).expect(201);
   });
 
+  it('refuses null for active, url and events (400 naming the field) and changes nothing', async () => {
+    const made = await create({
+      url: 'https://hooks.agency-a.test/n',
+      events: ['call.completed'],
+      active: null,
+    });
+    expect(made.status).toBe(400);
+    expect(made.body.error.details).toEqual([expect.objectContaining({ field: 'active' })]);
+    const { webhookId } = (
+      await create({ url: 'https://hooks.agency-a.test/n', events: ['call.completed'] }).expect(201)
+    ).body.data;
+    for (const field of ['active', 'url', 'events']) {
+      const res = await request(t.url)
+        .patch(`/api/v1/webhooks/${webhookId}`)
+        .set('Authorization', a.admin.auth)
+        .send({ [field]: null })
+        .expect(400);
+      expect(res.body.error).toMatchObject({ code: 'validation_failed' });
+      expect(res.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
+    }
+    const shown = await request(t.url)
+      .get(`/api/v1/webhooks/${webhookId}`)
+      .set('Authorization', a.admin.auth)
+      .expect(200);
+    expect(shown.body.data).toMatchObject({
+      url: 'https://hooks.agency-a.test/n',
+      events: ['call.completed'],
+      active: true,
+    });
+  });
+
   it('updates url, events and active; rotates the secret; deletes', async () => {
     const { webhookId, secret } = (
       await create({ url: 'https://hooks.agency-a.test/u', events: ['call.completed'] }).expect(201)

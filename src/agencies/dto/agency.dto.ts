@@ -1,5 +1,6 @@
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { CallingWindowDto, OptionalNested } from '../../common/calling-window/calling-window.dto';
+import { OptionalNotNull } from '../../common/dto/optional-not-null';
 
 export class AgencyDto {
   id: string;
@@ -15,7 +16,7 @@ export class AgencyResponseDto {
 }
 
 export class UpdateAgencyDto {
-  @IsOptional()
+  @OptionalNotNull()
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)

@@ -16,6 +16,7 @@ import {
 import { CallingWindowDto, OptionalNested } from '../../common/calling-window/calling-window.dto';
 import { PageQueryDto } from '../../common/pagination';
 import { CAMPAIGN_STATUSES, CampaignStatus, RETRYABLE_OUTCOMES, RetryableOutcome } from '../campaign.entity';
+import { OptionalNotNull } from '../../common/dto/optional-not-null';
 
 export class RetryPolicyDto {
   /** Attempts per contact in all, the first included (1 = never retry). */
@@ -48,7 +49,7 @@ export class CreateCampaignDto {
   agent_id?: string;
 
   /** Live calls at once for this campaign (never past the agency's own cap). */
-  @IsOptional()
+  @OptionalNotNull()
   @IsInt()
   @Min(1)
   @Max(100)
@@ -66,7 +67,7 @@ export class CreateCampaignDto {
 export class UpdateCampaignDto extends PartialType(
   OmitType(CreateCampaignDto, ['max_concurrency'] as const),
 ) {
-  @IsOptional()
+  @OptionalNotNull()
   @IsInt()
   @Min(1)
   @Max(100)

@@ -1,4 +1,5 @@
 import { IsBoolean, IsOptional, IsString, IsUUID, ValidateIf } from 'class-validator';
+import { OptionalNotNull } from '../../common/dto/optional-not-null';
 
 export class ApiKeySummaryDto {
   /** The first characters of the key, e.g. `sb_live_AbCd`. */
@@ -28,7 +29,7 @@ export class NewApiKeyResponseDto {
 }
 
 export class UpdateApiAccessDto {
-  @IsOptional()
+  @OptionalNotNull()
   @IsBoolean()
   enabled?: boolean;
 

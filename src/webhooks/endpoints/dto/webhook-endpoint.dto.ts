@@ -1,14 +1,6 @@
-import {
-  ArrayMinSize,
-  ArrayUnique,
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsOptional,
-  IsString,
-  MaxLength,
-} from 'class-validator';
+import { ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsString, MaxLength } from 'class-validator';
 import { SUBSCRIBABLE_EVENTS, SubscribableEvent } from '../../webhook-event-types';
+import { OptionalNotNull } from '../../../common/dto/optional-not-null';
 
 const EVENTS_MESSAGE = `events must contain only ${SUBSCRIBABLE_EVENTS.join(', ')}`;
 
@@ -25,18 +17,18 @@ export class CreateWebhookDto {
   @IsIn(SUBSCRIBABLE_EVENTS, { each: true, message: EVENTS_MESSAGE })
   events: SubscribableEvent[];
 
-  @IsOptional()
+  @OptionalNotNull()
   @IsBoolean()
   active?: boolean = true;
 }
 
 export class UpdateWebhookDto {
-  @IsOptional()
+  @OptionalNotNull()
   @IsString()
   @MaxLength(2000)
   url?: string;
 
-  @IsOptional()
+  @OptionalNotNull()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayUnique()
@@ -44,7 +36,7 @@ export class UpdateWebhookDto {
   events?: SubscribableEvent[];
 
   /** true re-enables an endpoint, including one switched off after a 410 Gone. */
-  @IsOptional()
+  @OptionalNotNull()
   @IsBoolean()
   active?: boolean;
 }
