@@ -270,12 +270,32 @@ describe('Agents CRUD (CONTRACT §7)', () => {
           'base64url',
         ),
       ],
+      [
+        'a position whose time does not exist',
+        Buffer.from(
+          JSON.stringify({ t: '2026-02-30 10:00:00+00', i: '6f1d0c1e-0000-4000-8000-000000000000' }),
+        ).toString('base64url'),
+      ],
     ])('answers 400 invalid_cursor to a cursor that is %s', async (_, cursor) => {
       const res = await api()
         .get('/api/v1/agents')
         .query({ cursor })
         .set('Authorization', agency.owner.auth)
         .expect(400);
+      expect(res.body).toEqual(errorBody('invalid_cursor'));
+    });
+
+    it.each([
+      '/api/v1/calls',
+      '/api/v1/campaigns',
+      '/api/v1/dnc',
+      '/api/v1/webhooks',
+      '/api/v1/integrations/api/deliveries',
+    ])('GET %s answers 400 invalid_cursor to a time that does not exist (2026-02-30)', async (path) => {
+      const cursor = Buffer.from(
+        JSON.stringify({ t: '2026-02-30 10:00:00+00', i: '6f1d0c1e-0000-4000-8000-000000000000' }),
+      ).toString('base64url');
+      const res = await api().get(path).query({ cursor }).set('Authorization', agency.owner.auth).expect(400);
       expect(res.body).toEqual(errorBody('invalid_cursor'));
     });
 
