@@ -1,4 +1,4 @@
-import { DynamicModule, Module, ModuleMetadata, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { BullModule } from '@nestjs/bullmq';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -14,7 +14,11 @@ import { CryptoModule } from './common/crypto/crypto.module';
 import { DncModule } from './dnc/dnc.module';
 import { AllowedMethods } from './common/errors/allowed-methods';
 import { HttpExceptionFilter } from './common/errors/http-exception.filter';
-import { flattenValidationErrors, validationFailed } from './common/errors/validation';
+import {
+  flattenValidationErrors,
+  ObjectBodyValidationPipe,
+  validationFailed,
+} from './common/errors/validation';
 import { loggerParams } from './common/logging';
 import { RedisModule } from './common/redis/redis.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
@@ -32,7 +36,7 @@ import { RetentionModule } from './retention/retention.module';
 
 export const BULL_BOARD_ROUTE = '/admin/queues';
 
-const validationPipe = new ValidationPipe({
+const validationPipe = new ObjectBodyValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,

@@ -56,6 +56,20 @@ describe('agency settings: name and agency-wide calling window', () => {
     expect(res.body.error.details).toEqual([expect.objectContaining({ field: 'calling_window.end' })]);
   });
 
+  it.each(['null', '"Acme"', '42'])(
+    'refuses a JSON body of %s with 400 instead of changing nothing',
+    async (body) => {
+      const res = await request(t.url)
+        .patch('/api/v1/agency')
+        .set('Authorization', agency.owner.auth)
+        .set('Content-Type', 'application/json')
+        .send(body)
+        .expect(400);
+      expect(res.body.error).toMatchObject({ code: 'validation_failed' });
+      expect(res.body.error.details).toEqual([{ field: 'body', message: 'the body must be a JSON object' }]);
+    },
+  );
+
   it('refuses name: null with 400 naming it', async () => {
     const res = await request(t.url)
       .patch('/api/v1/agency')

@@ -1,4 +1,4 @@
-import { ParseUUIDPipe } from '@nestjs/common';
+import { ArgumentMetadata, ParseUUIDPipe, ValidationPipe } from '@nestjs/common';
 import { ValidationError } from 'class-validator';
 import { ApiError, ErrorDetail } from './api-error';
 
@@ -24,3 +24,19 @@ export const uuidParam = (field = 'id') =>
   new ParseUUIDPipe({
     exceptionFactory: () => validationFailed([{ field, message: `${field} must be a UUID` }]),
   });
+
+/**
+ * The global ValidationPipe, except that a JSON body which is not an object (`null`, a string, a
+ * number) answers 400 on a route that takes an object: Nest's pipe turns a null body into `{}`, so a
+ * `null` PATCH answered 200 having changed nothing. A missing body is still an empty one.
+ */
+export class ObjectBodyValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    // toValidate: the parameter is a DTO class (not unknown, string, Buffer, an array, …).
+    const takesObject = metadata.type === 'body' && this.toValidate(metadata);
+    if (takesObject && value !== undefined && (value === null || typeof value !== 'object')) {
+      throw validationFailed([{ field: 'body', message: 'the body must be a JSON object' }]);
+    }
+    return super.transform(value, metadata);
+  }
+}
