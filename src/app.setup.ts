@@ -1,3 +1,4 @@
+import type { RawServerDefault } from 'fastify';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
@@ -40,6 +41,15 @@ export function configureApp(app: NestFastifyApplication): void {
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+
+  // JSON routes take JSON only: registering the JSON parser here (raw body kept for signature checks)
+  // keeps Nest from adding its form-urlencoded parser, so `name=x` answers 415 instead of creating things.
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser<RawServerDefault>(
+    'application/json',
+    { bodyLimit: fastify.initialConfig.bodyLimit },
+    (req, body, done) => parseJson(req, body.toString('utf8'), done),
+  );
 
   const allowedMethods = app.get(AllowedMethods);
   fastify.addHook('onRoute', (route) => allowedMethods.add(route.method, route.url));

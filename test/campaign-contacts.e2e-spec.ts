@@ -343,6 +343,19 @@ describe('campaign contacts: import (CSV and JSON) and list', () => {
     expect(badCursor.body).toEqual(errorBody('invalid_cursor'));
   });
 
+  it('a form-encoded body is refused (415) and creates nothing: JSON routes take JSON only', async () => {
+    const before = await t.db.query('SELECT count(*)::int AS n FROM campaigns');
+    const res = await request(t.url)
+      .post('/api/v1/campaigns')
+      .set('Authorization', `Bearer ${apiKey}`)
+      .set('Content-Type', 'application/x-www-form-urlencoded')
+      .send('name=x');
+    expect(res.status).toBe(415);
+    expect(res.body).toEqual(errorBody('unsupported_media_type'));
+    const after = await t.db.query('SELECT count(*)::int AS n FROM campaigns');
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
   it('text/csv is refused (415) by routes other than the import', async () => {
     const res = await api()
       .post('/api/v1/campaigns')
