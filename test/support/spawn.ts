@@ -37,8 +37,6 @@ export interface SpawnedServer extends NodeProcess {
   url: string;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** A child environment: PATH plus exactly the variables given, nothing inherited from the test runner. */
 export function childEnv(env: Record<string, string>): Record<string, string> {
   return { PATH: process.env.PATH ?? '', ...env };
@@ -122,18 +120,21 @@ export function freePort(): Promise<number> {
 
 /** Polls GET /health until it answers 200 (true), the process exits (false) or `timeoutMs` passes (throws). */
 export async function waitUntilHealthy(url: string, proc: NodeProcess, timeoutMs = 30_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!proc.running()) return false;
+  const healthy = async (): Promise<boolean> => {
     try {
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
-      if (res.status === 200) return true;
+      return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) })).status === 200;
     } catch {
-      // not listening yet
+      return false; // not listening yet
     }
-    await sleep(150);
-  }
-  throw new Error(`${url}/health did not answer 200 within ${timeoutMs} ms:\n${proc.output().stderr}`);
+  };
+  const state = await waitFor(
+    async () => (!proc.running() ? 'exited' : (await healthy()) ? 'healthy' : null),
+    timeoutMs,
+    `${url}/health to answer 200`,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}:\n${proc.output().stderr}`);
+  });
+  return state === 'healthy';
 }
 
 /** Starts `node dist/src/main.js` on a free loopback port with exactly `env`, and waits until it is healthy. */
