@@ -4,10 +4,14 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
 import { BULL_BOARD_ROUTE } from './app.module';
 import { API_KEY_SCHEME, JWT_SCHEME } from './auth/auth.decorator';
 import { AllowedMethods } from './common/errors/allowed-methods';
+import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './common/errors/framework-errors';
+import { validationFailed } from './common/errors/validation';
 import { basicAuthMatches } from './common/http/basic-auth';
+import { findUnstorableInput } from './common/http/storable-input';
 import { appLogger, registerRequestLogging } from './common/logging';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 
@@ -19,6 +23,10 @@ export function createFastifyAdapter(): FastifyAdapter {
     // Behind a load balancer (CONTRACT §1): honour X-Forwarded-* for client addresses in logs.
     trustProxy: true,
     bodyLimit: 1_048_576,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // Fastify's own early answers (bad URL encoding, over-long path, oversized headers) in the contract's shape.
+    frameworkErrors,
+    clientErrorHandler,
     // A caller's X-Request-Id is kept (when sane) so its logs and ours line up; otherwise a fresh uuid.
     requestIdHeader: false,
     genReqId: (req: IncomingMessage) => {
@@ -50,6 +58,17 @@ export function configureApp(app: NestFastifyApplication): void {
     { bodyLimit: fastify.initialConfig.bodyLimit },
     (req, body, done) => parseJson(req, body.toString('utf8'), done),
   );
+
+  // One rule for every route, before any validation recurses: no string Postgres cannot store, no
+  // JSON nested deeper than MAX_JSON_DEPTH, in the path, the query or a JSON body (a CSV body is a
+  // stream, checked line by line by its reader).
+  fastify.addHook('preValidation', async (request) => {
+    const problem =
+      findUnstorableInput(request.params) ??
+      findUnstorableInput(request.query) ??
+      (request.body instanceof Readable ? null : findUnstorableInput(request.body));
+    if (problem) throw validationFailed([problem]);
+  });
 
   const allowedMethods = app.get(AllowedMethods);
   fastify.addHook('onRoute', (route) => allowedMethods.add(route.method, route.url));

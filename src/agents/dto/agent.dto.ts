@@ -1,6 +1,7 @@
 import { OmitType, PartialType } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { CallingWindowDto, OptionalNested } from '../../common/calling-window/calling-window.dto';
+import { OptionalNotNull } from '../../common/dto/optional-not-null';
 import { IsE164 } from '../../common/phone';
 import { TELEPHONY_PROVIDERS, TelephonyProvider } from '../agent.entity';
 
@@ -22,7 +23,7 @@ export class CreateAgentDto {
   @IsE164()
   phone_number?: string | null;
 
-  @IsOptional()
+  @OptionalNotNull()
   @IsIn(TELEPHONY_PROVIDERS)
   telephony_provider?: TelephonyProvider = 'twilio';
 
@@ -31,8 +32,11 @@ export class CreateAgentDto {
   calling_window?: CallingWindowDto | null;
 }
 
-export class UpdateAgentDto extends PartialType(OmitType(CreateAgentDto, ['telephony_provider'] as const)) {
-  @IsOptional()
+export class UpdateAgentDto extends PartialType(OmitType(CreateAgentDto, ['telephony_provider'] as const), {
+  // A null for a field that cannot be null is judged by its validators (400), not skipped.
+  skipNullProperties: false,
+}) {
+  @OptionalNotNull()
   @IsIn(TELEPHONY_PROVIDERS)
   telephony_provider?: TelephonyProvider;
 }

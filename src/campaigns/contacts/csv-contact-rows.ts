@@ -2,6 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import { CsvError, parse } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import { ApiError } from '../../common/errors/api-error';
+import { isUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '../../common/http/storable-input';
 import { columnRole, ContactRole, MAX_IMPORT_ROWS, RawRow, RejectedRow, tooManyRows } from './contact-row';
 
 /** 100,000 rows of a few hundred bytes each fit well within this; a body past it stops the import. */
@@ -84,8 +85,15 @@ export async function* csvContactRows(input: Readable): AsyncGenerator<RawRow | 
   let parsed = { lines: 0, emptyLines: 0 };
   const parser = parse({
     ...CSV_OPTIONS,
-    on_record: (record, { lines, empty_lines }) => {
+    on_record: (record: string[], { lines, empty_lines }) => {
       parsed = { lines, emptyLines: empty_lines };
+      // The edge rule of every route (see storable-input), here per line since the body is a stream.
+      if (record.some(isUnstorableText)) {
+        throw invalidCsv(
+          `Line ${lines}: a field ${UNSTORABLE_TEXT_MESSAGE}`,
+          'Remove the character from the cell (spreadsheets sometimes export it from pasted text)',
+        );
+      }
       return record;
     },
   });

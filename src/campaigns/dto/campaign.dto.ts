@@ -66,6 +66,8 @@ export class CreateCampaignDto {
 
 export class UpdateCampaignDto extends PartialType(
   OmitType(CreateCampaignDto, ['max_concurrency'] as const),
+  // A null for a field that cannot be null (name) is judged by its validators (400), not skipped.
+  { skipNullProperties: false },
 ) {
   @OptionalNotNull()
   @IsInt()

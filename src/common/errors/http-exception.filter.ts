@@ -4,21 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError } from './api-error';
 import { AllowedMethods } from './allowed-methods';
 import { ErrorBodyDto } from './error-body.dto';
-
-const CODE_BY_STATUS: Record<number, string> = {
-  400: 'bad_request',
-  401: 'unauthorized',
-  403: 'forbidden',
-  404: 'not_found',
-  405: 'method_not_allowed',
-  409: 'conflict',
-  413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  422: 'unprocessable_entity',
-  429: 'rate_limited',
-  502: 'bad_gateway',
-  503: 'service_unavailable',
-};
+import { codeForStatus, errorBody } from './error-body';
 
 /** Anything carrying an HTTP status: Nest's HttpException, or a Fastify error such as a bad JSON body. */
 function statusOf(exception: unknown): number {
@@ -62,18 +48,18 @@ export class HttpExceptionFilter implements ExceptionFilter {
       if (allowed.length > 0) {
         void reply.header('Allow', allowed.join(', '));
         void reply.status(405);
-        return this.body('method_not_allowed', `${request.method} is not allowed on ${path}`, {
+        return errorBody('method_not_allowed', `${request.method} is not allowed on ${path}`, {
           hint: `Allowed: ${allowed.join(', ')}`,
         });
       }
       void reply.status(404);
-      return this.body('not_found', `No route ${request.method} ${path}`);
+      return errorBody('not_found', `No route ${request.method} ${path}`);
     }
     void reply.status(status);
     if (exception instanceof ApiError) {
       for (const [name, value] of Object.entries(exception.extra.headers ?? {}))
         void reply.header(name, value);
-      return this.body(exception.code, exception.message, exception.extra);
+      return errorBody(exception.code, exception.message, exception.extra);
     }
     if (status >= 500) {
       const errorId = randomUUID();
@@ -92,17 +78,6 @@ export class HttpExceptionFilter implements ExceptionFilter {
         error: { code: 'internal_error', message: 'Internal server error', error_id: errorId },
       };
     }
-    return this.body(CODE_BY_STATUS[status] ?? `http_${status}`, messageOf(exception, status));
-  }
-
-  private body(
-    code: string,
-    message: string,
-    options: { hint?: string; details?: ErrorBodyDto['error']['details'] } = {},
-  ): ErrorBodyDto {
-    const error: ErrorBodyDto['error'] = { code, message };
-    if (options.hint) error.hint = options.hint;
-    if (options.details) error.details = options.details;
-    return { success: false, error };
+    return errorBody(codeForStatus(status), messageOf(exception, status));
   }
 }
