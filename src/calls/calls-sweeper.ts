@@ -45,18 +45,22 @@ export class CallsSweeper extends PeriodicTask {
     return this.config.calls.sweepIntervalMs;
   }
 
+  /** Each part, and each call or event in it, on its own: one that fails is logged and skipped. */
   protected async runOnce(): Promise<void> {
-    await this.dueCalls();
-    await this.stuckDials();
-    await this.unprocessedEvents();
+    await this.isolated('re-adding due dial jobs', {}, () => this.dueCalls());
+    await this.isolated('looking up stuck dials', {}, () => this.stuckDials());
+    await this.isolated('re-adding call event jobs', {}, () => this.unprocessedEvents());
   }
 
   private async dueCalls(): Promise<void> {
     const now = this.clock.now();
     const due = await this.callRows.dueForDial(new Date(now.getTime() - GRACE_MS), BATCH);
     for (const id of due) {
-      const job = await this.dialQueue.getJob(id);
-      if (await jobNeedsReplacing(job)) await this.calls.enqueueDial(id, null);
+      if (this.stopping) return;
+      await this.isolated('re-adding a dial job', { callId: id }, async () => {
+        const job = await this.dialQueue.getJob(id);
+        if (await jobNeedsReplacing(job)) await this.calls.enqueueDial(id, null);
+      });
     }
   }
 
@@ -64,21 +68,31 @@ export class CallsSweeper extends PeriodicTask {
     const before = new Date(this.clock.now().getTime() - this.config.ultravox.timeoutMs - 30_000);
     const stuck = await this.callRows.stuckDialing(before, BATCH);
     for (const call of stuck) {
-      const apiKey = await this.secrets.ultravoxApiKey(call.agencyId);
-      if (!apiKey) continue;
-      if ((await this.dialer.reconcile(call, apiKey)) === 'not_placed') {
-        if (await this.transitions.requeueLostDial(call.id)) await this.calls.enqueueDial(call.id, null);
-      }
+      if (this.stopping) return;
+      await this.isolated(
+        'looking up a stuck dial',
+        { callId: call.id, agencyId: call.agencyId },
+        async () => {
+          const apiKey = await this.secrets.ultravoxApiKey(call.agencyId);
+          if (!apiKey) return;
+          if ((await this.dialer.reconcile(call, apiKey)) === 'not_placed') {
+            if (await this.transitions.requeueLostDial(call.id)) await this.calls.enqueueDial(call.id, null);
+          }
+        },
+      );
     }
   }
 
   private async unprocessedEvents(): Promise<void> {
     const ids = await this.ultravoxEvents.unprocessed(new Date(Date.now() - 10_000), BATCH);
     for (const eventId of ids) {
-      const job = callEventJob(eventId);
-      if (await jobNeedsReplacing(await this.eventQueue.getJob(job.opts.jobId), false)) {
-        await this.eventQueue.add(job.name, job.data, job.opts);
-      }
+      if (this.stopping) return;
+      await this.isolated('re-adding a call event job', { eventId }, async () => {
+        const job = callEventJob(eventId);
+        if (await jobNeedsReplacing(await this.eventQueue.getJob(job.opts.jobId), false)) {
+          await this.eventQueue.add(job.name, job.data, job.opts);
+        }
+      });
     }
   }
 }

@@ -68,3 +68,29 @@ describe('CampaignDispatcher.tickSoon', () => {
     expect(tick).toHaveBeenCalledTimes(4);
   });
 });
+
+describe('CampaignDispatcher pass', () => {
+  it("ticks every campaign of the pass when one fails, and logs that one's id and error", async () => {
+    const campaignRows = { activeAfter: async () => ['c1', 'c2', 'c3'] };
+    const d = new CampaignDispatcher(
+      ...([{}, campaignRows, {}, {}, {}, {}, {}, {}, {}] as unknown as ConstructorParameters<
+        typeof CampaignDispatcher
+      >),
+    );
+    const ticked: string[] = [];
+    jest.spyOn(d, 'tick').mockImplementation(async (id: string) => {
+      if (id === 'c2') throw new TypeError("Cannot read properties of undefined (reading 'length')");
+      ticked.push(id);
+      return true;
+    });
+    const warn = jest
+      .spyOn((d as unknown as { logger: { warn: () => void } }).logger, 'warn')
+      .mockImplementation();
+    await (d as unknown as { runOnce(): Promise<void> }).runOnce();
+    expect(ticked).toEqual(['c1', 'c3']);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn).toHaveBeenCalledWith(
+      expect.objectContaining({ campaignId: 'c2', err: expect.stringContaining('length') }),
+    );
+  });
+});

@@ -114,11 +114,7 @@ export class CampaignDispatcher extends PeriodicTask implements OnModuleInit {
     this.cursor = ids.length === CAMPAIGNS_PER_PASS ? ids[ids.length - 1] : FROM_THE_START;
     for (const id of ids) {
       if (this.stopping) return;
-      try {
-        await this.tick(id);
-      } catch (err) {
-        this.logger.warn({ msg: 'campaign tick failed', campaignId: id, err: (err as Error).message });
-      }
+      await this.isolated('campaign tick', { campaignId: id }, () => this.tick(id));
     }
   }
 

@@ -82,6 +82,24 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnModuleDe
     }
   }
 
+  /**
+   * Runs one item's (or one part's) work of a pass: its failure is logged as one line naming it and the
+   * error, and the pass goes on with the others. Resolves false when it failed.
+   */
+  protected async isolated(
+    what: string,
+    ids: Record<string, string>,
+    work: () => Promise<unknown>,
+  ): Promise<boolean> {
+    try {
+      await work();
+      return true;
+    } catch (err) {
+      this.logger.warn({ msg: `${what} failed; the pass goes on`, ...ids, err: (err as Error).message });
+      return false;
+    }
+  }
+
   private warn(err: unknown): void {
     this.logger.warn({
       msg: `${this.constructor.name} failed; will try again`,

@@ -37,7 +37,10 @@ export class DeliverySweeper extends PeriodicTask {
     const due = await this.deliveries.dueFor(GRACE_MS, BATCH);
     const lost: string[] = [];
     for (const id of due) {
-      if (await jobNeedsReplacing(await this.queue.getJob(id))) lost.push(id);
+      if (this.stopping) return;
+      await this.isolated('looking up a delivery job', { deliveryId: id }, async () => {
+        if (await jobNeedsReplacing(await this.queue.getJob(id))) lost.push(id);
+      });
     }
     if (lost.length === 0) return;
     await this.outbox.enqueue(lost);
