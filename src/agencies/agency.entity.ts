@@ -37,6 +37,7 @@ export class Agency {
   @Column('uuid', { name: 'default_agent_id', nullable: true })
   defaultAgentId: string | null;
 
+  /** As stored, possibly invalid (written before input was checked): use it through governingWindow. */
   @Column('jsonb', { name: 'calling_window', nullable: true })
   callingWindow: CallingWindow | null;
 

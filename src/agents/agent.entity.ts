@@ -25,6 +25,7 @@ export class Agent {
   @Column('text', { name: 'telephony_provider', default: 'twilio' })
   telephonyProvider: TelephonyProvider;
 
+  /** As stored, possibly invalid (written before input was checked): use it through governingWindow. */
   @Column('jsonb', { name: 'calling_window', nullable: true })
   callingWindow: CallingWindow | null;
 

@@ -1,7 +1,9 @@
 import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { effectiveWindow, nextOpening } from '../common/calling-window/next-opening';
+import { CallingWindow } from '../common/calling-window/calling-window';
+import { nextOpening } from '../common/calling-window/next-opening';
+import { governingWindow, InvalidWindow } from '../common/calling-window/stored-window';
 import { Clock } from '../common/clock';
 import { ApiError } from '../common/errors/api-error';
 import { BulkJobs, DialJob, QUEUES } from '../common/queues';
@@ -35,7 +37,7 @@ export class CallsService {
     const found = await this.lookups.lookUp({ agencyId, agentId: dto.agent_id ?? null, phone: dto.phone });
     if (!found) throw new Error(`agency ${agencyId} vanished after authentication`);
     const agentId = checkTriggerable(found, dto.phone);
-    const window = effectiveWindow(found.agent_window, found.agency_window);
+    const window = triggerWindow(found, agentId);
     const opensAt = window ? nextOpening(window, this.clock.now()) : null;
     const call = await this.transitions.created({
       agencyId,
@@ -79,6 +81,26 @@ export class CallsService {
       });
     }
   }
+}
+
+/**
+ * The window the call is placed in: the agent's, else the agency's. One stored invalid (written before
+ * input was checked) refuses the calls it governs with a 422 that says which setting to fix, rather
+ * than reaching the window maths, which throw on it.
+ */
+function triggerWindow(found: TriggerLookup, agentId: string): CallingWindow | null {
+  const window = governingWindow([
+    ['agent', found.agent_window],
+    ['agency', found.agency_window],
+  ]);
+  if (!(window instanceof InvalidWindow)) return window;
+  const [setting, fix] =
+    window.owner === 'agent'
+      ? [`Agent ${found.agent_name}'s calling_window`, `PATCH /api/v1/agents/${agentId}`]
+      : ["The agency's calling_window", 'PATCH /api/v1/agency'];
+  throw ApiError.unprocessable('invalid_calling_window', `${setting} is stored invalid: ${window.problem}`, {
+    hint: `Store a valid calling_window (or null for any time) with ${fix}`,
+  });
 }
 
 /** The §5.3 refusals, in the contract's order; returns the agent to call with. */

@@ -2,18 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { batchPerTick } from '../database/batch-per-tick';
-import type { CallingWindow } from '../common/calling-window/calling-window';
 import { byOrdinality, runSql, statement } from '../database/sql';
 
 /** What trigger-call needs to know about one request's agency, agent and number. */
 export interface TriggerLookup {
   ultravox_configured: boolean;
-  agency_window: CallingWindow | null;
+  /** As stored: read it through parseStoredWindow / governingWindow. */
+  agency_window: unknown;
   wanted_agent_id: string | null;
   agent_id: string | null;
   agent_name: string | null;
   agent_phone: string | null;
-  agent_window: CallingWindow | null;
+  agent_window: unknown;
   on_dnc: boolean;
 }
 

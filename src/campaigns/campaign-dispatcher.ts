@@ -3,13 +3,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { campaignRetryOutcome } from '../calls/call-outcome';
 import { CallsService } from '../calls/calls.service';
 import { CallTransitions } from '../calls/lifecycle/call-transitions.service';
-import { effectiveWindow, nextOpening } from '../common/calling-window/next-opening';
+import { CallingWindow } from '../common/calling-window/calling-window';
+import { nextOpening } from '../common/calling-window/next-opening';
 import { Clock } from '../common/clock';
 import { PeriodicTask } from '../common/periodic-task';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { Tx } from '../database/sql';
 import { DncService } from '../dnc/dnc.service';
-import { WebhookOutbox } from '../webhooks/delivery/webhook-outbox.service';
+import { Emit, WebhookOutbox } from '../webhooks/delivery/webhook-outbox.service';
+import { CampaignSettings, readCampaignSettings, RetryPolicy } from './campaign-settings';
 import { CampaignsRepository, TickCampaign } from './campaigns.repository';
 import { CampaignsService } from './campaigns.service';
 import { ContactSettlement, ContactsRepository } from './contacts/contacts.repository';
@@ -126,9 +128,11 @@ export class CampaignDispatcher extends PeriodicTask implements OnModuleInit {
       // its contact is settled, never retried.
       const campaign = await this.campaignRows.forTick(tx, campaignId);
       if (!campaign) return [];
-      await this.settle(tx, campaign);
+      const settings = readCampaignSettings(campaign);
+      await this.settle(tx, campaign, settings.retry);
       if (campaign.status === 'canceled') return [];
-      const calls = campaign.status === 'running' ? await this.dispatch(tx, campaign) : [];
+      const calls =
+        campaign.status === 'running' ? await this.dispatchOrPause(tx, emit, campaign, settings) : [];
       if (await this.campaignRows.transition(tx, campaign.id, 'finish', new Date())) {
         await this.campaigns.emitCampaignEvent(tx, emit, campaign.id, 'campaign.finished');
       }
@@ -140,8 +144,30 @@ export class CampaignDispatcher extends PeriodicTask implements OnModuleInit {
     return true;
   }
 
+  /**
+   * Dials when every setting holds. A setting stored invalid pauses this campaign (campaign.paused,
+   * `paused_reason` saying what to fix) and dials nothing; the pass goes on with the other campaigns.
+   */
+  private async dispatchOrPause(
+    tx: Tx,
+    emit: Emit,
+    campaign: TickCampaign,
+    settings: CampaignSettings,
+  ): Promise<string[]> {
+    if (settings.invalid === null) return this.dispatch(tx, campaign, settings.window);
+    if (await this.campaigns.pauseLocked(tx, emit, campaign.id, settings.invalid)) {
+      this.logger.warn({
+        msg: 'campaign paused: a setting is stored invalid',
+        campaignId: campaign.id,
+        agencyId: campaign.agencyId,
+        reason: settings.invalid,
+      });
+    }
+    return [];
+  }
+
   /** Contacts whose call has ended: done, failed, or back to pending for a retry after the delay. */
-  private async settle(tx: Tx, campaign: TickCampaign): Promise<void> {
+  private async settle(tx: Tx, campaign: TickCampaign, retryPolicy: RetryPolicy): Promise<void> {
     const now = this.clock.now().getTime();
     const settled = (await this.contacts.ended(tx, campaign.id)).map((contact): ContactSettlement => {
       const outcome =
@@ -151,24 +177,23 @@ export class CampaignDispatcher extends PeriodicTask implements OnModuleInit {
       const retry =
         outcome !== 'completed' &&
         campaign.status !== 'canceled' &&
-        campaign.retryOn.includes(outcome) &&
-        contact.attempts < campaign.retryMaxAttempts;
+        retryPolicy.on.includes(outcome) &&
+        contact.attempts < retryPolicy.maxAttempts;
       return {
         id: contact.id,
         status: outcome === 'completed' ? 'completed' : retry ? 'pending' : 'failed',
         outcome,
-        nextAttemptAt: new Date(now + (retry ? campaign.retryDelayMs : 0)),
+        nextAttemptAt: new Date(now + (retry ? retryPolicy.delayMs : 0)),
       };
     });
     await this.contacts.settle(tx, settled);
   }
 
   /** Creates calls for the next due contacts, up to max_concurrency live ones, inside the calling window. */
-  private async dispatch(tx: Tx, campaign: TickCampaign): Promise<string[]> {
+  private async dispatch(tx: Tx, campaign: TickCampaign, window: CallingWindow | null): Promise<string[]> {
     const agentId = campaign.agentId;
     if (!agentId) return [];
     const now = this.clock.now();
-    const window = campaign.callingWindow ?? effectiveWindow(campaign.agentWindow, campaign.agencyWindow);
     if (window && nextOpening(window, now) !== null) return [];
     const free = campaign.maxConcurrency - (await this.contacts.countLive(tx, campaign.id));
     if (free <= 0) return [];

@@ -28,6 +28,7 @@ export class Campaign {
   @Column('integer', { name: 'max_concurrency' })
   maxConcurrency: number;
 
+  /** As stored, possibly invalid (written before input was checked): the dispatcher checks it. */
   @Column('jsonb', { name: 'calling_window', nullable: true })
   callingWindow: CallingWindow | null;
 
@@ -42,6 +43,10 @@ export class Campaign {
     transformer: { to: (v: number) => v, from: (v: string) => Number(v) },
   })
   retryDelayMs: number;
+
+  /** Why the dispatcher paused it (a setting stored invalid); null when paused by request or not paused. */
+  @Column('text', { name: 'paused_reason', nullable: true })
+  pausedReason: string | null;
 
   @Column('timestamptz', { name: 'started_at', nullable: true })
   startedAt: Date | null;

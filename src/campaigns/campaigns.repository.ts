@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, DeepPartial, Repository } from 'typeorm';
-import type { CallingWindow } from '../common/calling-window/calling-window';
 import { Page, PageQueryDto } from '../common/pagination';
 import { paginate } from '../database/pagination';
 import { Db, literals, runSql, statement, Tx } from '../database/sql';
-import { Campaign, CampaignStatus, ContactStatus, RetryableOutcome } from './campaign.entity';
+import { Campaign, CampaignStatus, ContactStatus } from './campaign.entity';
 import { CAMPAIGN_TRANSITIONS, CampaignAction } from './campaign-transitions';
 import type { CampaignStatsDto } from './dto/campaign.dto';
 
@@ -79,41 +78,57 @@ const STATUS_FOR_SHARE = statement(
   { reusePlan: false },
 );
 
-/** Every transition's statement: conditional on the campaign still being in one of its `from` states. */
+/**
+ * Every transition's statement: conditional on the campaign still being in one of its `from` states.
+ * `pause` records why (the dispatcher's reason, null for a user's pause); every other edge clears it.
+ */
 const TRANSITION_STATEMENTS = Object.fromEntries(
-  Object.entries(CAMPAIGN_TRANSITIONS).map(([name, t]) => [
-    name,
-    statement(
-      `campaign_transition_${name}`,
-      `UPDATE campaigns
-          SET status = ${literals<CampaignStatus>(t.to)},${t.stamps ? ` ${t.stamps} = $2,` : ''} updated_at = now()
-        WHERE id = $1 AND status IN (${literals<CampaignStatus>(...t.from)})${
-          name === 'finish'
-            ? ` AND NOT EXISTS (SELECT 1 FROM campaign_contacts
-                                 WHERE campaign_id = $1
-                                   AND status IN (${literals<ContactStatus>('pending', 'in_progress')}))`
-            : ''
-        }
-       RETURNING id`,
-      { reusePlan: false },
-    ),
-  ]),
+  Object.entries(CAMPAIGN_TRANSITIONS).map(([name, t]) => {
+    const reason = name === 'pause' ? `$${t.stamps ? 3 : 2}` : 'NULL';
+    return [
+      name,
+      statement(
+        `campaign_transition_${name}`,
+        `UPDATE campaigns
+            SET status = ${literals<CampaignStatus>(t.to)},${t.stamps ? ` ${t.stamps} = $2,` : ''}
+                paused_reason = ${reason}, updated_at = now()
+          WHERE id = $1 AND status IN (${literals<CampaignStatus>(...t.from)})${
+            name === 'finish'
+              ? ` AND NOT EXISTS (SELECT 1 FROM campaign_contacts
+                                   WHERE campaign_id = $1
+                                     AND status IN (${literals<ContactStatus>('pending', 'in_progress')}))`
+              : ''
+          }
+         RETURNING id`,
+        { reusePlan: false },
+      ),
+    ];
+  }),
 ) as Record<CampaignAction | 'finish', ReturnType<typeof statement>>;
 
+/**
+ * A campaign as a tick reads it. Its settings are as stored, possibly invalid (written before input was
+ * checked): the dispatcher reads them through readCampaignSettings before using them.
+ */
 export interface TickCampaign {
   id: string;
   agencyId: string;
   name: string;
   status: CampaignStatus;
   maxConcurrency: number;
-  callingWindow: CallingWindow | null;
-  retryMaxAttempts: number;
-  retryOn: RetryableOutcome[];
-  retryDelayMs: number;
+  callingWindow: unknown;
+  retry: StoredRetryPolicy;
   /** Null when the campaign has no agent (or it was deleted). */
   agentId: string | null;
-  agentWindow: CallingWindow | null;
-  agencyWindow: CallingWindow | null;
+  agentWindow: unknown;
+  agencyWindow: unknown;
+}
+
+/** The retry policy's columns as stored. */
+export interface StoredRetryPolicy {
+  maxAttempts: number;
+  on: string[];
+  delayMs: number;
 }
 
 interface TickRow {
@@ -122,13 +137,13 @@ interface TickRow {
   name: string;
   status: CampaignStatus;
   max_concurrency: number;
-  calling_window: CallingWindow | null;
+  calling_window: unknown;
   retry_max_attempts: number;
-  retry_on: RetryableOutcome[];
+  retry_on: string[];
   retry_delay_ms: number;
   agent_id: string | null;
-  agent_window: CallingWindow | null;
-  agency_window: CallingWindow | null;
+  agent_window: unknown;
+  agency_window: unknown;
 }
 
 const emptyStats = (): CampaignStatsDto => ({
@@ -222,10 +237,18 @@ export class CampaignsRepository {
   /**
    * Moves the campaign along one edge of CAMPAIGN_TRANSITIONS if it is still in one of that edge's
    * states (`finish` only when no contact is pending or in progress); false when it was not.
+   * `pausedReason` is stored by `pause` (the dispatcher's reason; null when a user pauses).
    */
-  async transition(tx: Tx, id: string, name: CampaignAction | 'finish', at: Date): Promise<boolean> {
+  async transition(
+    tx: Tx,
+    id: string,
+    name: CampaignAction | 'finish',
+    at: Date,
+    pausedReason: string | null = null,
+  ): Promise<boolean> {
     const stmt = TRANSITION_STATEMENTS[name];
-    const values = CAMPAIGN_TRANSITIONS[name].stamps ? [id, at] : [id];
+    const values: unknown[] = CAMPAIGN_TRANSITIONS[name].stamps ? [id, at] : [id];
+    if (name === 'pause') values.push(pausedReason);
     return (await runSql(tx, stmt, values)).length > 0;
   }
 
@@ -259,9 +282,7 @@ export class CampaignsRepository {
       status: row.status,
       maxConcurrency: row.max_concurrency,
       callingWindow: row.calling_window,
-      retryMaxAttempts: row.retry_max_attempts,
-      retryOn: row.retry_on,
-      retryDelayMs: row.retry_delay_ms,
+      retry: { maxAttempts: row.retry_max_attempts, on: row.retry_on, delayMs: row.retry_delay_ms },
       agentId: row.agent_id,
       agentWindow: row.agent_window,
       agencyWindow: row.agency_window,

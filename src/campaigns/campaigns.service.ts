@@ -35,6 +35,7 @@ export function toCampaignDto(campaign: Campaign, stats: CampaignStatsDto): Camp
     name: campaign.name,
     agent_id: campaign.agentId,
     status: campaign.status,
+    paused_reason: campaign.pausedReason,
     max_concurrency: campaign.maxConcurrency,
     calling_window: campaign.callingWindow,
     retry: {
@@ -131,6 +132,17 @@ export class CampaignsService {
     });
     if (!moved) throw this.invalidTransition((await this.find(agencyId, id)).status, action);
     return this.get(agencyId, id);
+  }
+
+  /**
+   * Pauses a running campaign as the pause action does (undialed calls withdrawn, campaign.paused), from
+   * inside a transaction that holds its lock, recording why; false when it was not running.
+   */
+  async pauseLocked(tx: Tx, emit: Emit, campaignId: string, reason: string): Promise<boolean> {
+    if (!(await this.campaigns.transition(tx, campaignId, 'pause', new Date(), reason))) return false;
+    await this.withdrawUndialedCalls(tx, campaignId, 'pause');
+    await this.emitCampaignEvent(tx, emit, campaignId, 'campaign.paused');
+    return true;
   }
 
   /** Emits a campaign event with the campaign as it is now inside `tx`'s transaction. */

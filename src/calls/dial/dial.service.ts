@@ -1,6 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AgencySecrets } from '../../agencies/agency-secrets';
+import { Agency } from '../../agencies/agency.entity';
 import { Agent } from '../../agents/agent.entity';
+import { CallingWindow } from '../../common/calling-window/calling-window';
+import { governingWindow, InvalidWindow } from '../../common/calling-window/stored-window';
 import { Clock } from '../../common/clock';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { CreateCallRequest, UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
@@ -22,7 +25,7 @@ const MAX_UNAVAILABLE_ATTEMPTS = 10;
 type Claim =
   | { kind: 'done' }
   | { kind: 'later'; retryInMs: number }
-  | { kind: 'fail'; reason: string }
+  | { kind: 'fail'; reason: string; detail?: string }
   | { kind: 'dial'; call: Call; agent: Agent; apiKey: string; from: string };
 
 /** `{ retryInMs }` asks the queue to run the dial job again later; `{}` means done. */
@@ -56,7 +59,7 @@ export class DialService {
     if (claim.kind === 'done') return {};
     if (claim.kind === 'later') return { retryInMs: claim.retryInMs };
     if (claim.kind === 'fail') {
-      await this.transitions.failed(callId, claim.reason);
+      await this.transitions.failed(callId, claim.reason, claim.detail ? { endReason: claim.detail } : {});
       return {};
     }
     const { call, agent, apiKey, from } = claim;
@@ -144,6 +147,14 @@ export class DialService {
       if (!agent) return { kind: 'fail', reason: 'agent_deleted' };
       const from = agent.phoneNumber;
       if (!from) return { kind: 'fail', reason: 'agent_has_no_phone_number' };
+      const window = waitedForWindow(call, agent, agency);
+      if (window instanceof InvalidWindow) {
+        return {
+          kind: 'fail',
+          reason: 'invalid_calling_window',
+          detail: `${window.owner}: ${window.problem}`,
+        };
+      }
       const apiKeyEncrypted = agency.ultravoxApiKeyEncrypted;
       if (!apiKeyEncrypted) return { kind: 'fail', reason: 'ultravox_not_configured' };
       // Listed after the call was accepted (a scheduled call, a campaign contact waiting its turn).
@@ -181,4 +192,19 @@ export class DialService {
   private backoff(attempts: number): number {
     return Math.min(60_000, 1_000 * 2 ** Math.max(0, attempts - 1));
   }
+}
+
+/**
+ * A call that waited for its calling window is dialed only while the window that governs it (the
+ * agent's, else the agency's) still reads as valid: one stored invalid since the call was accepted
+ * leaves nothing to say the callee may be called now, so the call fails (`invalid_calling_window`)
+ * rather than ringing at an hour nobody chose. Campaign calls follow their campaign's window (the
+ * dispatcher checks it).
+ */
+function waitedForWindow(call: Call, agent: Agent, agency: Agency): CallingWindow | null | InvalidWindow {
+  if (call.status !== 'scheduled' || call.campaignId !== null) return null;
+  return governingWindow([
+    ['agent', agent.callingWindow],
+    ['agency', agency.callingWindow],
+  ]);
 }

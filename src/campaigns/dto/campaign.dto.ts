@@ -92,6 +92,11 @@ export class CampaignDto {
   name: string;
   agent_id: string | null;
   status: CampaignStatus;
+  /**
+   * Why Switchboard paused the campaign itself: a setting stored invalid, e.g.
+   * `invalid_calling_window: …` with what to fix. Null when not paused, or paused by request.
+   */
+  paused_reason: string | null;
   max_concurrency: number;
   calling_window: CallingWindowDto | null;
   retry: RetryPolicyDto;

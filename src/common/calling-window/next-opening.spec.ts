@@ -1,5 +1,5 @@
 import { CallingWindow } from './calling-window';
-import { effectiveWindow, isWithinWindow, nextOpening } from './next-opening';
+import { isWithinWindow, nextOpening } from './next-opening';
 
 const at = (iso: string): Date => new Date(iso);
 const opening = (window: CallingWindow, iso: string): string | null =>
@@ -147,21 +147,5 @@ describe('malformed windows throw', () => {
 
   it('an invalid date', () => {
     expect(() => nextOpening(weekdays, new Date('nope'))).toThrow(RangeError);
-  });
-});
-
-describe('effectiveWindow', () => {
-  const agency: CallingWindow = { ...weekdays, timezone: 'Europe/London' };
-
-  it('prefers the agent window', () => {
-    expect(effectiveWindow(weekdays, agency)).toBe(weekdays);
-  });
-
-  it('falls back to the agency window', () => {
-    expect(effectiveWindow(null, agency)).toBe(agency);
-  });
-
-  it('is null (any time) when neither has one', () => {
-    expect(effectiveWindow(null, null)).toBeNull();
   });
 });

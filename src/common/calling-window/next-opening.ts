@@ -13,7 +13,8 @@ import { CallingWindow, Weekday, WEEKDAYS } from './calling-window';
  *   America/New_York) does not open at all that day.
  * - A malformed window (unknown zone, bad HH:MM, start == end, no days) throws a RangeError rather
  *   than being treated as "never open": `nextOpening` returns null for "call now", so it has no
- *   honest answer for a window that never opens, and the DTO already rejects such windows.
+ *   honest answer for a window that never opens. The DTO rejects such windows, and stored ones are
+ *   read through `parseStoredWindow` (stored-window.ts), so this is a last line of defence.
  */
 
 const HH_MM = /^([01]\d|2[0-3]):([0-5]\d)$/;
@@ -54,14 +55,6 @@ export function nextOpening(window: CallingWindow, at: Date): Date | null {
     if (interval !== null && interval.open >= t) return new Date(interval.open);
   }
   throw new RangeError(`calling window never opens within ${SEARCH_DAYS} days`);
-}
-
-/** The agent's window overrides the agency's; null means calls may be placed at any time. */
-export function effectiveWindow(
-  agent: CallingWindow | null,
-  agency: CallingWindow | null,
-): CallingWindow | null {
-  return agent ?? agency ?? null;
 }
 
 function within(window: ParsedWindow, t: number): boolean {

@@ -3,6 +3,7 @@ import { Webhooks1763910000000 } from './1763910000000-webhooks';
 import { Calls1763920000000 } from './1763920000000-calls';
 import { Campaigns1763930000000 } from './1763930000000-campaigns';
 import { Retention1763940000000 } from './1763940000000-retention';
+import { CampaignPausedReason1763950000000 } from './1763950000000-campaign-paused-reason';
 
 /** Every migration, oldest first. Listed explicitly so the build, the CLI and ts-jest load the same set. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   Calls1763920000000,
   Campaigns1763930000000,
   Retention1763940000000,
+  CampaignPausedReason1763950000000,
 ];
