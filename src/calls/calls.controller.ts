@@ -26,7 +26,8 @@ export class CallsController {
   /**
    * Places an outbound AI call. Inside the calling window it is `queued` and dialed at once; outside,
    * `scheduled` and dialed when the window opens. With `Idempotency-Key`, a repeat within 24 h returns
-   * the first answer (header `Idempotent-Replayed: true`) and places no second call.
+   * the first answer (header `Idempotent-Replayed: true`) and places no second call. A calling window
+   * stored invalid (the agent's or the agency's) answers 422 `invalid_calling_window` naming the setting.
    */
   @Post('api/trigger-call')
   @HttpCode(200)
