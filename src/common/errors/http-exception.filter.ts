@@ -3,8 +3,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from './api-error';
 import { AllowedMethods } from './allowed-methods';
+import { Dependency, unreachableDependency } from './dependency-outage';
 import { ErrorBodyDto } from './error-body.dto';
 import { codeForStatus, errorBody } from './error-body';
+
+/** What a 503 for an unreachable Postgres or Redis asks the client to wait, in seconds. */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
+const DEPENDENCY_NAMES: Record<Dependency, string> = { postgres: 'Postgres', redis: 'Redis' };
 
 /** Anything carrying an HTTP status: Nest's HttpException, or a Fastify error such as a bad JSON body. */
 function statusOf(exception: unknown): number {
@@ -61,6 +67,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
         void reply.header(name, value);
       return errorBody(exception.code, exception.message, exception.extra);
     }
+    const dependency = status >= 500 ? unreachableDependency(exception) : undefined;
+    if (dependency) return this.unavailable(dependency, exception, request, reply);
     if (status >= 500) {
       const errorId = randomUUID();
       const err =
@@ -79,5 +87,25 @@ export class HttpExceptionFilter implements ExceptionFilter {
       };
     }
     return errorBody(codeForStatus(status), messageOf(exception, status));
+  }
+
+  /** Postgres or Redis unreachable: 503 with Retry-After (CONTRACT §4), not a 500. */
+  private unavailable(
+    dependency: Dependency,
+    exception: unknown,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): ErrorBodyDto {
+    this.logger.warn({
+      msg: 'service unavailable',
+      dependency,
+      err: exception instanceof Error ? exception.message : String(exception),
+      method: request.method,
+      url: request.routeOptions?.url,
+    });
+    void reply.status(503).header('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
+    return errorBody('service_unavailable', `${DEPENDENCY_NAMES[dependency]} is unreachable`, {
+      hint: `Retry after ${OUTAGE_RETRY_AFTER_SECONDS} s`,
+    });
   }
 }
