@@ -20,6 +20,7 @@ import {
   validationFailed,
 } from './common/errors/validation';
 import { loggerParams } from './common/logging';
+import { QueueFaultLogModule } from './common/redis/queue-fault-log';
 import { RedisModule } from './common/redis/redis.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
@@ -49,14 +50,26 @@ const infrastructure = (config: AppConfig): NonNullable<ModuleMetadata['imports'
   LoggerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: loggerParams }),
   TypeOrmModule.forRootAsync({
     inject: [APP_CONFIG],
-    useFactory: (config: AppConfig) => dataSourceOptions(config.databaseUrl, { poolSize: 20 }),
+    useFactory: (config: AppConfig) =>
+      dataSourceOptions(config.databaseUrl, {
+        poolSize: 20,
+        // Fail fast while Postgres is unreachable (or the pool is exhausted): 503, not a hanging request.
+        extra: { connectionTimeoutMillis: config.timeouts.databaseConnectMs },
+      }),
   }),
   TransactionsModule,
   RedisModule,
+  QueueFaultLogModule,
   BullModule.forRootAsync({
     inject: [APP_CONFIG],
     useFactory: (config: AppConfig) => ({
-      connection: { url: config.redisUrl },
+      // Fail fast: while Redis is unreachable a queue add fails at once (the callers leave the job to
+      // the sweepers) instead of waiting in ioredis's offline queue; workers reconnect by themselves.
+      connection: {
+        url: config.redisUrl,
+        enableOfflineQueue: false,
+        connectTimeout: config.timeouts.redisMs,
+      },
       prefix: `${config.redisPrefix}:bull`,
     }),
   }),

@@ -1,11 +1,12 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { CallingWindow } from '../common/calling-window/calling-window';
 import { nextOpening } from '../common/calling-window/next-opening';
 import { governingWindow, InvalidWindow } from '../common/calling-window/stored-window';
 import { Clock } from '../common/clock';
 import { ApiError } from '../common/errors/api-error';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { BulkJobs, DialJob, QUEUES } from '../common/queues';
 import { addInBulk } from '../database/bulk-jobs';
 import type { Tx } from '../database/sql';
@@ -29,8 +30,9 @@ export class CallsService {
     private readonly transitions: CallTransitions,
     @InjectQueue(QUEUES.callDial) dialQueue: Queue<DialJob>,
     private readonly clock: Clock,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.addDialJobs = addInBulk(dialQueue);
+    this.addDialJobs = addInBulk(dialQueue, config.timeouts.redisMs);
   }
 
   async trigger(agencyId: string, dto: TriggerCallDto): Promise<TriggerCallResponseDto> {

@@ -1,5 +1,6 @@
 import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { FaultLog } from './fault-log';
 import { RedisLease } from './redis/lease';
 import { REDIS } from './redis/redis.token';
 
@@ -22,6 +23,8 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnModuleDe
   /** Property-injected, so that subclasses keep their own constructors (`super()` takes nothing). */
   @Inject(REDIS) private readonly redis!: Redis;
   private lease?: RedisLease;
+  /** An outage is one warn line and one on recovery, not one per pass. */
+  private faults?: FaultLog;
   private timer?: NodeJS.Timeout;
   private pass?: Promise<void>;
   /** Set at shutdown: a long pass may stop early between items. */
@@ -72,6 +75,7 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnModuleDe
     renew.unref();
     try {
       await this.runOnce();
+      this.faultLog().recovered(this.constructor.name);
     } catch (err) {
       this.warn(err);
     } finally {
@@ -101,9 +105,10 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnModuleDe
   }
 
   private warn(err: unknown): void {
-    this.logger.warn({
-      msg: `${this.constructor.name} failed; will try again`,
-      err: (err as Error).message,
-    });
+    this.faultLog().failed(this.constructor.name, err);
+  }
+
+  private faultLog(): FaultLog {
+    return (this.faults ??= new FaultLog(this.logger));
   }
 }

@@ -11,6 +11,8 @@ export interface AppConfig {
   runMigrations: boolean;
   redisUrl: string;
   redisPrefix: string;
+  /** Fail-fast bounds while Postgres or Redis is unreachable (CONTRACT §4: 503, never a hanging request). */
+  timeouts: { redisMs: number; databaseConnectMs: number };
   publicBaseUrl: string;
   jwt: { secret?: string; jwksUrl?: string; audience: string };
   /** Current key first; older keys are still accepted for decryption. */
@@ -70,6 +72,10 @@ export function buildAppConfig(raw: Record<string, string | undefined> = process
     runMigrations: env.DB_MIGRATIONS_RUN ?? true,
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     redisPrefix: env.REDIS_PREFIX ?? 'switchboard',
+    timeouts: {
+      redisMs: env.REDIS_TIMEOUT_MS ?? 2_000,
+      databaseConnectMs: env.DATABASE_CONNECT_TIMEOUT_MS ?? 3_000,
+    },
     publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     jwt: { secret: env.JWT_SECRET, jwksUrl: env.JWT_JWKS_URL, audience: env.JWT_AUDIENCE ?? 'authenticated' },
     encryptionKeys: [parseKey('ENCRYPTION_KEY', env.ENCRYPTION_KEY), ...previous],

@@ -129,6 +129,25 @@ export class EnvironmentVariables {
   @Matches(/^[A-Za-z0-9_:.-]+$/)
   REDIS_PREFIX?: string;
 
+  /**
+   * How long a request waits for Redis before it gives up: connecting, and each command of the app's
+   * own client (rate limits, leases, health) or a queue add. Redis unreachable longer answers 503.
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  REDIS_TIMEOUT_MS?: number;
+
+  /** How long a request waits for a Postgres connection (a new one, or a free one from the pool). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(60_000)
+  DATABASE_CONNECT_TIMEOUT_MS?: number;
+
   /** Deliveries one worker process sends at once. */
   @IsOptional()
   @Transform(toInt)

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { unreachableDependency } from '../common/errors/dependency-outage';
 
 /**
  * Batching per event-loop turn ("group commit"): calls made in the same turn of the event loop are handed to `writeMany` together, so
@@ -16,7 +17,8 @@ export function batchPerTick<Item, Result>(
       try {
         return await writeMany(items);
       } catch (err) {
-        if (items.length === 1) throw err;
+        // An unreachable Postgres or Redis fails every item alike: no point trying each alone.
+        if (items.length === 1 || unreachableDependency(err)) throw err;
         return Promise.all(
           items.map((item) =>
             writeMany([item]).then(

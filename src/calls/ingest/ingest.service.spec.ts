@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { randomUUID } from 'node:crypto';
 import type { CallEventJob } from '../../common/queues';
+import type { AppConfig } from '../../config/app-config';
 import type { AgencySecrets } from '../../agencies/agency-secrets';
 import { secretDigest } from '../../agencies/agency-secrets';
 import { IngestRequest, IngestService } from './ingest.service';
@@ -46,7 +47,9 @@ describe('IngestService storing and queueing', () => {
     events = fakeEvents();
     addBulk = jest.fn(async (jobs: unknown[]) => jobs);
     const queue = { addBulk } as unknown as Queue<CallEventJob>;
-    service = new IngestService(events.repository, queue, secrets);
+    service = new IngestService(events.repository, queue, secrets, {
+      timeouts: { redisMs: 2_000 },
+    } as AppConfig);
   });
   afterEach(() => jest.restoreAllMocks());
 

@@ -1,10 +1,11 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { timingSafeEqual } from 'node:crypto';
 import { BulkJobs, CallEventJob, QUEUES } from '../../common/queues';
 import { addInBulk } from '../../database/bulk-jobs';
 import { ApiError } from '../../common/errors/api-error';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { verifyUltravoxSignature } from '../../ultravox/ultravox-signature';
 import { AgencySecrets, IngestSecrets, secretDigest } from '../../agencies/agency-secrets';
 import { callEventJob } from '../call-jobs';
@@ -37,8 +38,9 @@ export class IngestService {
     private readonly events: UltravoxEventsRepository,
     @InjectQueue(QUEUES.callEvents) queue: Queue<CallEventJob>,
     private readonly secrets: AgencySecrets,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.addJobs = addInBulk(queue);
+    this.addJobs = addInBulk(queue, config.timeouts.redisMs);
   }
 
   async ingest(request: IngestRequest): Promise<void> {

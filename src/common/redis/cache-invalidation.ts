@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { FaultLog } from '../fault-log';
+import { watchConnection } from './watch-connection';
 import { REDIS } from './redis.token';
 
 type Listener = (key: string) => void;
@@ -54,10 +56,11 @@ export class CacheInvalidation implements OnApplicationShutdown {
   private subscribe(): void {
     if (this.subscriber) return;
     // ioredis subscribes again by itself after a reconnect.
-    const subscriber = new Redis(this.config.redisUrl, { maxRetriesPerRequest: null });
-    subscriber.on('error', (err: Error) =>
-      this.logger.warn({ msg: 'cache invalidation subscriber', err: err.message }),
-    );
+    const subscriber = new Redis(this.config.redisUrl, {
+      maxRetriesPerRequest: null,
+      connectTimeout: this.config.timeouts.redisMs,
+    });
+    watchConnection(subscriber, 'cache invalidation subscriber', new FaultLog(this.logger));
     subscriber.on('message', (_channel: string, message: string) => {
       let parsed: unknown;
       try {

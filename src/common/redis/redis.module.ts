@@ -1,6 +1,8 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { FaultLog } from '../fault-log';
+import { watchConnection } from './watch-connection';
 import { CacheInvalidation } from './cache-invalidation';
 import { REDIS } from './redis.token';
 
@@ -16,12 +18,18 @@ export { REDIS };
     {
       provide: REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
-        new Redis(config.redisUrl, {
+      useFactory: (config: AppConfig) => {
+        // Fail fast (CONTRACT §4): no offline queue, a bound on connecting and on each command.
+        const redis = new Redis(config.redisUrl, {
           keyPrefix: `${config.redisPrefix}:`,
           maxRetriesPerRequest: 2,
           enableOfflineQueue: false,
-        }),
+          connectTimeout: config.timeouts.redisMs,
+          commandTimeout: config.timeouts.redisMs,
+        });
+        watchConnection(redis, 'redis client', new FaultLog(new Logger(RedisModule.name)));
+        return redis;
+      },
     },
     CacheInvalidation,
   ],

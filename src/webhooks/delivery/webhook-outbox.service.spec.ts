@@ -38,7 +38,10 @@ function setUp() {
       return Promise.resolve([]);
     },
   };
-  const config = { webhooks: { retryDelaysMs: [1, 2, 3] } } as unknown as AppConfig;
+  const config = {
+    webhooks: { retryDelaysMs: [1, 2, 3] },
+    timeouts: { redisMs: 2_000 },
+  } as unknown as AppConfig;
   const outbox = new WebhookOutbox(
     config,
     transactions as unknown as Transactions,

@@ -59,7 +59,7 @@ export class WebhookOutbox {
     private readonly events: WebhookEventsRepository,
     @InjectQueue(QUEUES.webhookDelivery) queue: Queue<DeliverJob>,
   ) {
-    this.addJobs = addInBulk(queue);
+    this.addJobs = addInBulk(queue, config.timeouts.redisMs);
   }
 
   /**
