@@ -257,6 +257,12 @@ describe('infrastructure faults (node dist/src/main.js, APP_ROLE=all)', () => {
       expectUnavailable(await trigger(server, agency));
       expectUnavailable(await call(server, 'GET', '/api/v1/calls', agency.owner));
       expectUnavailable(await call(server, 'GET', '/api/v1/agents', agency.apiKey));
+      // The workers' periodic passes say so too, once.
+      await waitFor(
+        () => connectionLostCounts(server).CallsSweeper,
+        20_000,
+        'the calls sweeper to log the outage',
+      );
 
       await pg.start();
       await healthy(server);
@@ -264,7 +270,9 @@ describe('infrastructure faults (node dist/src/main.js, APP_ROLE=all)', () => {
       expect(after.status).toBe(200);
       await dialed(server, agency, after.body.call_id as string);
 
+      await reachableAgain(server, 'CallsSweeper');
       expect(notJsonObjects(outputLines(server))).toEqual([]);
+      expect(Math.max(...Object.values(connectionLostCounts(server)))).toBe(1);
     });
   });
 });

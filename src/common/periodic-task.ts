@@ -1,5 +1,6 @@
 import { Inject, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { unreachableDependency } from './errors/dependency-outage';
 import { FaultLog } from './fault-log';
 import { RedisLease } from './redis/lease';
 import { REDIS } from './redis/redis.token';
@@ -25,6 +26,8 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnModuleDe
   private lease?: RedisLease;
   /** An outage is one warn line and one on recovery, not one per pass. */
   private faults?: FaultLog;
+  /** Set when an item of the pass under way failed because Postgres or Redis is unreachable. */
+  private outageInPass = false;
   private timer?: NodeJS.Timeout;
   private pass?: Promise<void>;
   /** Set at shutdown: a long pass may stop early between items. */
@@ -73,9 +76,10 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnModuleDe
       PASS_LEASE_MS / 3,
     );
     renew.unref();
+    this.outageInPass = false;
     try {
       await this.runOnce();
-      this.faultLog().recovered(this.constructor.name);
+      if (!this.outageInPass) this.faultLog().recovered(this.constructor.name);
     } catch (err) {
       this.warn(err);
     } finally {
@@ -99,7 +103,13 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnModuleDe
       await work();
       return true;
     } catch (err) {
-      this.logger.warn({ msg: `${what} failed; the pass goes on`, ...ids, err: (err as Error).message });
+      if (unreachableDependency(err)) {
+        // Every item fails alike during an outage: one line for the task, not one per item and pass.
+        this.outageInPass = true;
+        this.warn(err);
+      } else {
+        this.logger.warn({ msg: `${what} failed; the pass goes on`, ...ids, err: (err as Error).message });
+      }
       return false;
     }
   }
