@@ -111,7 +111,15 @@ async function deliveryRows(world: BenchWorld) {
 async function measureSwitchboard(o: Options, world: BenchWorld, emitter: Emitter, base: PhaseSetup) {
   const worker = await startSwitchboard(
     world,
-    { APP_ROLE: 'worker', WEBHOOK_DELIVERY_CONCURRENCY: String(o.concurrency), ...o.workerEnv },
+    {
+      APP_ROLE: 'worker',
+      WEBHOOK_DELIVERY_CONCURRENCY: String(o.concurrency),
+      // One endpoint receives every event here: its in-flight cap is raised to the worker's concurrency
+      // so that the phase measures the delivery machinery (gate included), not the cap. Isolation
+      // between endpoints at the default cap is bench:isolation's.
+      WEBHOOK_ENDPOINT_MAX_IN_FLIGHT: String(o.concurrency),
+      ...o.workerEnv,
+    },
     o.workerNodeArgs,
   );
   const pid = worker.pid;

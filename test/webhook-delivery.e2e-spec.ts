@@ -152,7 +152,7 @@ describe('webhook delivery (CONTRACT §6)', () => {
       'fulfilled',
       'fulfilled',
     ]);
-    for (const r of results) if (r.status === 'fulfilled') expect(r.value.deliveryIds).toHaveLength(1);
+    for (const r of results) if (r.status === 'fulfilled') expect(r.value.deliveries).toHaveLength(1);
     const got = await waitFor(() => receiver.received.length >= 4 && receiver.received);
     const seen = got.map((r) => `${r.path} ${JSON.parse(r.body).event} ${JSON.parse(r.body).call_id ?? '-'}`);
     expect(seen.sort()).toEqual([

@@ -133,8 +133,8 @@ export async function emitOpenLoop(emit: EmitOne, phase: string, count: number, 
   return run;
 }
 
-function expectOneDelivery(deliveryIds: string[]): void {
-  if (deliveryIds.length !== 1) throw new Error(`expected 1 delivery, got ${deliveryIds.length}`);
+function expectOneDelivery(deliveries: unknown[]): void {
+  if (deliveries.length !== 1) throw new Error(`expected 1 delivery, got ${deliveries.length}`);
 }
 
 export class Emitter {
@@ -178,7 +178,7 @@ export class Emitter {
     const event = await this.app
       .get(WebhookOutbox)
       .emit(this.agencyId, EVENT, eventFields(phase, seq, sentAtNs));
-    expectOneDelivery(event.deliveryIds);
+    expectOneDelivery(event.deliveries);
   };
 
   /** The same inside a caller's transaction (`--in-transaction`), as the call lifecycle emits. */
@@ -187,7 +187,7 @@ export class Emitter {
     const event = await this.app
       .get(WebhookOutbox)
       .transaction((_em, emit) => emit(this.agencyId, EVENT, eventFields(phase, seq, sentAtNs)));
-    expectOneDelivery(event.deliveryIds);
+    expectOneDelivery(event.deliveries);
   };
 
   /** One job on the reference queue, with the options the outbox gives its jobs. */

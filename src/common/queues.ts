@@ -15,6 +15,8 @@ export const JOBS = {
 
 export interface DeliverJob {
   deliveryId: string;
+  /** Its endpoint, whose in-flight cap the attempt respects (absent on a by-hand retry). */
+  endpointId?: string;
   /** A by-hand retry: one attempt, outside the automatic schedule. */
   manual?: boolean;
 }

@@ -23,6 +23,7 @@ export interface AppConfig {
     timeoutMs: number;
     allowPrivateUrls: boolean;
     concurrency: number;
+    endpointMaxInFlight: number;
     sweepIntervalMs: number;
   };
   calls: { maxConcurrentPerAgency: number; sweepIntervalMs: number };
@@ -87,7 +88,8 @@ export function buildAppConfig(raw: Record<string, string | undefined> = process
       retryDelaysMs: parseDurationList(env.WEBHOOK_RETRY_DELAYS ?? '30s,5m,30m'),
       timeoutMs: env.WEBHOOK_TIMEOUT_MS ?? 10_000,
       allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS ?? false,
-      concurrency: env.WEBHOOK_DELIVERY_CONCURRENCY ?? 50,
+      concurrency: env.WEBHOOK_DELIVERY_CONCURRENCY ?? 200,
+      endpointMaxInFlight: env.WEBHOOK_ENDPOINT_MAX_IN_FLIGHT ?? 10,
       sweepIntervalMs: env.WEBHOOK_SWEEP_INTERVAL_MS ?? 10_000,
     },
     calls: {

@@ -148,13 +148,24 @@ export class EnvironmentVariables {
   @Max(60_000)
   DATABASE_CONNECT_TIMEOUT_MS?: number;
 
-  /** Deliveries one worker process sends at once. */
+  /**
+   * Deliveries one worker process sends at once. I/O-bound: a hanging receiver costs a socket, and
+   * each endpoint is capped by WEBHOOK_ENDPOINT_MAX_IN_FLIGHT, so this is sized for many endpoints.
+   */
   @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(1000)
   WEBHOOK_DELIVERY_CONCURRENCY?: number;
+
+  /** Attempts one endpoint may have under way at once, across all workers; the rest wait parked. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  WEBHOOK_ENDPOINT_MAX_IN_FLIGHT?: number;
 
   /** How often each worker looks for due deliveries that lost their queue job. */
   @IsOptional()

@@ -6,6 +6,7 @@ import { DeliveriesController } from './delivery/deliveries.controller';
 import { DeliveriesRepository } from './delivery/deliveries.repository';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { DeliveryAttempt, WebhookDelivery } from './delivery/webhook-delivery.entity';
+import { EndpointGate } from './delivery/endpoint-gate';
 import { WebhookEventsRepository } from './delivery/webhook-events.repository';
 import { WebhookOutbox } from './delivery/webhook-outbox.service';
 import { WebhookEndpoint } from './endpoints/webhook-endpoint.entity';
@@ -19,8 +20,8 @@ import { WebhookEndpointsService } from './endpoints/webhook-endpoints.service';
     TypeOrmModule.forFeature([WebhookDelivery, DeliveryAttempt]),
     BullModule.registerQueue({ name: QUEUES.webhookDelivery }),
   ],
-  providers: [WebhookOutbox, WebhookEventsRepository, DeliveriesRepository],
-  exports: [WebhookOutbox, DeliveriesRepository, BullModule],
+  providers: [WebhookOutbox, WebhookEventsRepository, DeliveriesRepository, EndpointGate],
+  exports: [WebhookOutbox, DeliveriesRepository, EndpointGate, BullModule],
 })
 export class WebhookOutboxModule {}
 

@@ -15,6 +15,8 @@ export interface Answer {
   headers?: Record<string, string>;
   /** Wait this long before answering (to exceed the sender's timeout). */
   delayMs?: number;
+  /** No answer until `releaseHeld()` (a receiver that hangs). */
+  hold?: boolean;
 }
 
 /**
@@ -24,6 +26,10 @@ export interface Answer {
 export class Receiver {
   readonly received: Received[] = [];
   answer: (request: Received, index: number) => Answer = () => ({ status: 204 });
+  /** Requests not answered yet, and the most there ever were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
+  private held: (() => void)[] = [];
   private server?: Server;
 
   get url(): string {
@@ -42,19 +48,30 @@ export class Receiver {
           body: Buffer.concat(chunks).toString('utf8'),
         };
         this.received.push(request);
+        this.inFlight += 1;
+        this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+        res.once('close', () => (this.inFlight -= 1));
         const answer = this.answer(request, this.received.length - 1);
         const reply = () => {
           if (res.destroyed) return;
           res.writeHead(answer.status, answer.headers ?? {});
           res.end(answer.body ?? '');
         };
-        if (answer.delayMs) setTimeout(reply, answer.delayMs).unref();
+        if (answer.hold) this.held.push(reply);
+        else if (answer.delayMs) setTimeout(reply, answer.delayMs).unref();
         else reply();
       });
     });
     this.server.keepAliveTimeout = 1000;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return this;
+  }
+
+  /** Answers every held request now. */
+  releaseHeld(): void {
+    const held = this.held;
+    this.held = [];
+    for (const reply of held) reply();
   }
 
   /** Bodies parsed as JSON. */

@@ -4,6 +4,7 @@ import { Calls1763920000000 } from './1763920000000-calls';
 import { Campaigns1763930000000 } from './1763930000000-campaigns';
 import { Retention1763940000000 } from './1763940000000-retention';
 import { CampaignPausedReason1763950000000 } from './1763950000000-campaign-paused-reason';
+import { DeliveryIsolation1763960000000 } from './1763960000000-delivery-isolation';
 
 /** Every migration, oldest first. Listed explicitly so the build, the CLI and ts-jest load the same set. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   Campaigns1763930000000,
   Retention1763940000000,
   CampaignPausedReason1763950000000,
+  DeliveryIsolation1763960000000,
 ];

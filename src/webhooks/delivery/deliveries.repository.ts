@@ -7,6 +7,7 @@ import { paginate } from '../../database/pagination';
 import { literals, runSql, statement } from '../../database/sql';
 import type { EndpointKind } from '../endpoints/webhook-endpoint.entity';
 import type { DeliveryResult } from './delivery-http.client';
+import type { DeliveryRef } from './endpoint-gate';
 import { DeliveryAttempt, DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
 
 export interface ClaimRequest {
@@ -114,14 +115,28 @@ const SETTLE_IF_ENDPOINT_DISABLED = statement(
     WHERE d.id = $1 AND e.id = d.endpoint_id AND d.status = ${literals<DeliveryStatus>('pending')} AND NOT e.active`,
 );
 
-// The sweeper's look-up, every few seconds: not hot, planned for each run.
+// The sweeper's look-up, every few seconds: not hot, planned for each run. It pages on (due time, id)
+// from where its last pass ended: parked deliveries are due too, and a backlog longer than a page must
+// not hide the deliveries behind it.
 const DUE = statement(
   'webhook_deliveries_due',
-  `SELECT id FROM webhook_deliveries
+  `SELECT id, endpoint_id, next_attempt_at FROM webhook_deliveries
     WHERE status = ${literals<DeliveryStatus>('pending')} AND next_attempt_at <= now() - $1 * interval '1 millisecond'
-    ORDER BY next_attempt_at LIMIT $2`,
+      AND (next_attempt_at, id) > ($3::timestamptz, $4::uuid)
+    ORDER BY next_attempt_at, id LIMIT $2`,
   { reusePlan: false },
 );
+
+/** Where the sweeper's next page of due deliveries starts. */
+export interface DuePosition {
+  dueAt: Date;
+  id: string;
+}
+
+export const FROM_THE_FIRST_DUE: DuePosition = {
+  dueAt: new Date(0),
+  id: '00000000-0000-0000-0000-000000000000',
+};
 
 /**
  * Every query on webhook deliveries and their attempts, and the only writer of a delivery's status.
@@ -180,10 +195,25 @@ export class DeliveriesRepository {
     await runSql(this.dataSource, SETTLE_IF_ENDPOINT_DISABLED, [deliveryId]);
   }
 
-  /** Pending deliveries due for longer than `graceMs`, longest due first. */
-  async dueFor(graceMs: number, limit: number): Promise<string[]> {
-    const rows = await runSql<{ id: string }>(this.dataSource, DUE, [graceMs, limit]);
-    return rows.map((row) => row.id);
+  /**
+   * Pending deliveries due for longer than `graceMs`, longest due first, after `from`; with where
+   * the page ended (null: it was the last).
+   */
+  async dueFor(
+    graceMs: number,
+    limit: number,
+    from: DuePosition,
+  ): Promise<{ due: DeliveryRef[]; next: DuePosition | null }> {
+    const rows = await runSql<{ id: string; endpoint_id: string; next_attempt_at: Date }>(
+      this.dataSource,
+      DUE,
+      [graceMs, limit, from.dueAt, from.id],
+    );
+    const last = rows[rows.length - 1];
+    return {
+      due: rows.map((row) => ({ deliveryId: row.id, endpointId: row.endpoint_id })),
+      next: rows.length === limit ? { dueAt: last.next_attempt_at, id: last.id } : null,
+    };
   }
 
   /** One page of the agency's deliveries in `scope`, newest first. */

@@ -27,7 +27,7 @@ export class DeliveriesService {
   /** Sends the delivery again now, whatever its state; the outcome is added to its attempts. */
   async retry(agencyId: string, id: string): Promise<DeliveryDto> {
     const delivery = await this.find(agencyId, id);
-    await this.outbox.enqueue([delivery.id], true);
+    await this.outbox.enqueueManual(delivery.id);
     return this.get(agencyId, id);
   }
 

@@ -4,7 +4,8 @@ import { Queue } from 'bullmq';
 import { PeriodicTask } from '../../common/periodic-task';
 import { DeliverJob, jobNeedsReplacing, QUEUES } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { DeliveriesRepository } from './deliveries.repository';
+import { DeliveriesRepository, DuePosition, FROM_THE_FIRST_DUE } from './deliveries.repository';
+import type { DeliveryRef } from './endpoint-gate';
 import { WebhookOutbox } from './webhook-outbox.service';
 
 /** A due delivery younger than this is left alone: its job is most likely being enqueued or run. */
@@ -19,6 +20,8 @@ const BATCH = 500;
 @Injectable()
 export class DeliverySweeper extends PeriodicTask {
   protected readonly logger = new Logger(DeliverySweeper.name);
+  /** Where the next pass goes on: each pass looks at the next page of due deliveries. */
+  private from: DuePosition = FROM_THE_FIRST_DUE;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -34,12 +37,14 @@ export class DeliverySweeper extends PeriodicTask {
   }
 
   protected async runOnce(): Promise<void> {
-    const due = await this.deliveries.dueFor(GRACE_MS, BATCH);
-    const lost: string[] = [];
-    for (const id of due) {
+    const { due, next } = await this.deliveries.dueFor(GRACE_MS, BATCH, this.from);
+    this.from = next ?? FROM_THE_FIRST_DUE;
+    const lost: DeliveryRef[] = [];
+    for (const ref of due) {
       if (this.stopping) return;
-      await this.isolated('looking up a delivery job', { deliveryId: id }, async () => {
-        if (await jobNeedsReplacing(await this.queue.getJob(id))) lost.push(id);
+      await this.isolated('looking up a delivery job', { ...ref }, async () => {
+        // A delayed job is parked at its endpoint's cap or waiting out a retry: it wakes by itself.
+        if (await jobNeedsReplacing(await this.queue.getJob(ref.deliveryId), false)) lost.push(ref);
       });
     }
     if (lost.length === 0) return;

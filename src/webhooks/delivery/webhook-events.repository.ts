@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { batchPerTick } from '../../database/batch-per-tick';
 import { Db, runSql, statement, Tx } from '../../database/sql';
 import type { WebhookEventType } from '../webhook-event-types';
+import type { DeliveryRef } from './endpoint-gate';
 
 /** An event as stored: its id and exactly the bytes that every attempt sends and signs. */
 export interface NewEvent {
@@ -17,7 +18,8 @@ export interface NewEvent {
 
 export interface EmittedEvent {
   eventId: string;
-  deliveryIds: string[];
+  /** One per endpoint that is to receive it. */
+  deliveries: DeliveryRef[];
 }
 
 const recordEvent = (name: string, target: string) =>
@@ -26,7 +28,7 @@ const recordEvent = (name: string, target: string) =>
     `WITH event AS (INSERT INTO webhook_events (id, agency_id, type, payload) VALUES ($1, $2, $3, $4))
      INSERT INTO webhook_deliveries (agency_id, endpoint_id, event_id, event_type, next_attempt_at)
      SELECT $2, e.id, $1, $3, now() FROM webhook_endpoints e WHERE e.agency_id = $2 AND ${target}
-     RETURNING id`,
+     RETURNING id, endpoint_id`,
   );
 /** One event to every active endpoint of the agency subscribed to its type. */
 const RECORD_FOR_SUBSCRIBERS = recordEvent('webhook_outbox_record', 'e.active AND $3 = ANY(e.events)');
@@ -48,7 +50,7 @@ const RECORD_MANY = statement(
    SELECT i.agency_id, e.id, i.id, i.type, now()
    FROM input i JOIN webhook_endpoints e ON e.agency_id = i.agency_id
    WHERE CASE WHEN i.only_endpoint IS NULL THEN e.active AND i.type = ANY(e.events) ELSE e.id = i.only_endpoint END
-   RETURNING id, event_id`,
+   RETURNING id, endpoint_id, event_id`,
 );
 
 /**
@@ -77,24 +79,28 @@ export class WebhookEventsRepository {
   private async recordMany(db: Db, events: readonly NewEvent[]): Promise<EmittedEvent[]> {
     if (events.length === 1) {
       const [e] = events;
-      const rows = await runSql<{ id: string }>(
+      const rows = await runSql<{ id: string; endpoint_id: string }>(
         db,
         e.onlyEndpointId ? RECORD_FOR_ENDPOINT : RECORD_FOR_SUBSCRIBERS,
         e.onlyEndpointId
           ? [e.id, e.agencyId, e.type, e.payload, e.onlyEndpointId]
           : [e.id, e.agencyId, e.type, e.payload],
       );
-      return [{ eventId: e.id, deliveryIds: rows.map((r) => r.id) }];
+      return [{ eventId: e.id, deliveries: rows.map(toRef) }];
     }
-    const rows = await runSql<{ id: string; event_id: string }>(db, RECORD_MANY, [
+    const rows = await runSql<{ id: string; endpoint_id: string; event_id: string }>(db, RECORD_MANY, [
       events.map((e) => e.id),
       events.map((e) => e.agencyId),
       events.map((e) => e.type),
       events.map((e) => e.payload),
       events.map((e) => e.onlyEndpointId),
     ]);
-    const deliveries = new Map<string, string[]>(events.map((e) => [e.id, []]));
-    for (const row of rows) deliveries.get(row.event_id)?.push(row.id);
-    return events.map((e) => ({ eventId: e.id, deliveryIds: deliveries.get(e.id) ?? [] }));
+    const deliveries = new Map<string, DeliveryRef[]>(events.map((e) => [e.id, []]));
+    for (const row of rows) deliveries.get(row.event_id)?.push(toRef(row));
+    return events.map((e) => ({ eventId: e.id, deliveries: deliveries.get(e.id) ?? [] }));
   }
+}
+
+function toRef(row: { id: string; endpoint_id: string }): DeliveryRef {
+  return { deliveryId: row.id, endpointId: row.endpoint_id };
 }

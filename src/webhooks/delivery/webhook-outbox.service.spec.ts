@@ -4,6 +4,7 @@ import type { AppConfig } from '../../config/app-config';
 import type { Tx } from '../../database/sql';
 import type { Transactions } from '../../database/transactions';
 import type { NewEvent, WebhookEventsRepository } from './webhook-events.repository';
+import type { DeliveryRef, EndpointGate } from './endpoint-gate';
 import { WebhookOutbox } from './webhook-outbox.service';
 
 const TX = { name: 'the caller transaction' } as unknown as Tx;
@@ -25,11 +26,17 @@ function setUp() {
     record: (tx: Tx, event: NewEvent) => {
       recordedIn.push(tx);
       log.push(`record ${event.type}`);
-      return Promise.resolve({ eventId: event.id, deliveryIds: [`d-${++next}`] });
+      return Promise.resolve({
+        eventId: event.id,
+        deliveries: [{ deliveryId: `d-${++next}`, endpointId: 'e-1' }],
+      });
     },
     recordOnItsOwn: (event: NewEvent) => {
       log.push(`record alone ${event.type}`);
-      return Promise.resolve({ eventId: event.id, deliveryIds: [`d-${++next}`] });
+      return Promise.resolve({
+        eventId: event.id,
+        deliveries: [{ deliveryId: `d-${++next}`, endpointId: 'e-1' }],
+      });
     },
   };
   const queue = {
@@ -42,10 +49,15 @@ function setUp() {
     webhooks: { retryDelaysMs: [1, 2, 3] },
     timeouts: { redisMs: 2_000 },
   } as unknown as AppConfig;
+  // Every endpoint has room: the gate lets each delivery run.
+  const gate = {
+    admit: (deliveries: DeliveryRef[]) => Promise.resolve({ run: deliveries, parked: [] }),
+  };
   const outbox = new WebhookOutbox(
     config,
     transactions as unknown as Transactions,
     events as unknown as WebhookEventsRepository,
+    gate as unknown as EndpointGate,
     queue as unknown as Queue<DeliverJob>,
   );
   return { outbox, log, recordedIn };
@@ -84,7 +96,10 @@ describe('WebhookOutbox', () => {
   it('emits an event on its own: recorded, then queued', async () => {
     const { outbox, log } = setUp();
     const event = await outbox.emit('a-1', 'webhook.test', { webhook_id: 'e-1' }, 'e-1');
-    expect(event).toEqual({ eventId: expect.stringMatching(/^evt_/) as string, deliveryIds: ['d-1'] });
+    expect(event).toEqual({
+      eventId: expect.stringMatching(/^evt_/) as string,
+      deliveries: [{ deliveryId: 'd-1', endpointId: 'e-1' }],
+    });
     expect(log).toEqual(['record alone webhook.test', 'enqueue d-1']);
   });
 });

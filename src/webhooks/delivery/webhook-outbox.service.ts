@@ -9,6 +9,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Tx } from '../../database/sql';
 import { Transactions } from '../../database/transactions';
 import { WebhookEventType } from '../webhook-event-types';
+import { DeliveryRef, EndpointGate, PARKED_WAKE_MS } from './endpoint-gate';
 import { EmittedEvent, NewEvent, WebhookEventsRepository } from './webhook-events.repository';
 
 export type { EmittedEvent } from './webhook-events.repository';
@@ -57,6 +58,7 @@ export class WebhookOutbox {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly transactions: Transactions,
     private readonly events: WebhookEventsRepository,
+    private readonly gate: EndpointGate,
     @InjectQueue(QUEUES.webhookDelivery) queue: Queue<DeliverJob>,
   ) {
     this.addJobs = addInBulk(queue, config.timeouts.redisMs);
@@ -67,11 +69,11 @@ export class WebhookOutbox {
    * emitted once it commits.
    */
   async transaction<T>(work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
-    const emitted: string[] = [];
+    const emitted: DeliveryRef[] = [];
     const result = await this.transactions.run(async (tx) => {
       const emit: Emit = async (agencyId, type, fields, onlyEndpointId) => {
         const event = await this.events.record(tx, newEvent(agencyId, type, fields, onlyEndpointId));
-        emitted.push(...event.deliveryIds);
+        emitted.push(...event.deliveries);
         return event;
       };
       return work(tx, emit);
@@ -93,28 +95,50 @@ export class WebhookOutbox {
     onlyEndpointId?: string,
   ): Promise<EmittedEvent> {
     const emitted = await this.events.recordOnItsOwn(newEvent(agencyId, type, fields, onlyEndpointId));
-    await this.enqueue(emitted.deliveryIds);
+    await this.enqueue(emitted.deliveries);
     return emitted;
   }
 
-  /** Queues deliveries (jobId = delivery id, so a repeat is harmless). Never throws: the sweeper is the net. */
-  async enqueue(deliveryIds: string[], manual = false): Promise<void> {
-    if (deliveryIds.length === 0) return;
+  /**
+   * Queues deliveries that are due (jobId = delivery id, so a repeat is harmless), through the
+   * endpoint gate: those over their endpoint's in-flight cap are queued parked (delayed) and woken
+   * when a slot frees. Never throws: the sweeper is the net.
+   */
+  async enqueue(deliveries: readonly DeliveryRef[]): Promise<void> {
+    if (deliveries.length === 0) return;
     try {
-      await this.addJobs(
-        deliveryIds.map((deliveryId) => ({
-          name: JOBS.deliver,
-          data: manual ? { deliveryId, manual } : { deliveryId },
-          opts: this.jobOptions(manual ? `${deliveryId}:manual:${Date.now()}` : deliveryId, manual),
-        })),
-      );
+      const { run, parked } = await this.gate.admit(deliveries);
+      await this.addJobs([
+        ...run.map((ref) => this.job(ref, 0)),
+        ...parked.map((ref) => this.job(ref, PARKED_WAKE_MS)),
+      ]);
     } catch (err) {
-      this.logger.warn({
-        msg: 'enqueue failed; the sweeper will retry',
-        err: (err as Error).message,
-        count: deliveryIds.length,
-      });
+      this.warnEnqueueFailed(err, deliveries.length);
     }
+  }
+
+  /** One attempt now, by hand, outside the automatic schedule and the endpoint's cap. */
+  async enqueueManual(deliveryId: string): Promise<void> {
+    try {
+      await this.addJobs([
+        {
+          name: JOBS.deliver,
+          data: { deliveryId, manual: true },
+          opts: this.jobOptions(`${deliveryId}:manual:${Date.now()}`, true),
+        },
+      ]);
+    } catch (err) {
+      this.warnEnqueueFailed(err, 1);
+    }
+  }
+
+  private job({ deliveryId, endpointId }: DeliveryRef, delay: number): BulkJobs<DeliverJob>[number] {
+    const opts = this.jobOptions(deliveryId);
+    return { name: JOBS.deliver, data: { deliveryId, endpointId }, opts: delay ? { ...opts, delay } : opts };
+  }
+
+  private warnEnqueueFailed(err: unknown, count: number): void {
+    this.logger.warn({ msg: 'enqueue failed; the sweeper will retry', err: (err as Error).message, count });
   }
 
   jobOptions(jobId: string, manual = false): JobsOptions {

@@ -101,7 +101,7 @@ export class WebhookEndpointsService {
       { webhook_id: endpoint.id, message },
       endpoint.id,
     );
-    return { deliveryId: event.deliveryIds[0], eventId: event.eventId };
+    return { deliveryId: event.deliveries[0].deliveryId, eventId: event.eventId };
   }
 
   /**
