@@ -192,5 +192,6 @@ describe('fuzz: every operation of the OpenAPI document refuses malformed input 
     expect([...statuses.keys()].filter((s) => s >= 400).length).toBeGreaterThan(5);
     if (failures.length > 0)
       throw new Error(`${failures.length} operation(s) failed:\n\n${failures.join('\n\n')}`);
-  });
+    // About 20 s alone; the bound leaves room for a CI run whose other specs share the two cores.
+  }, 180_000);
 });

@@ -224,6 +224,10 @@ describe('Roles and tenancy (CONTRACT §3)', () => {
           'api_key',
           'default_agent_id',
           'enabled',
+          'webhook_disabled_reason',
+          'webhook_failing_since',
+          'webhook_rate_limit_per_second',
+          'webhook_state',
           'webhook_url',
         ]);
       },

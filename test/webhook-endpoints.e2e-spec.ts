@@ -31,7 +31,10 @@ describe('webhook endpoints API (CONTRACT §5.4)', () => {
         events: ['call.completed', 'call.failed'],
         secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),
         active: true,
+        state: 'healthy',
+        failing_since: null,
         disabled_reason: null,
+        rate_limit_per_second: null,
         created_at: expect.any(String),
       },
     });
@@ -42,7 +45,10 @@ describe('webhook endpoints API (CONTRACT §5.4)', () => {
       url: 'https://hooks.agency-a.test/calls',
       events: ['call.completed', 'call.failed'],
       active: true,
+      state: 'healthy',
+      failing_since: null,
       disabled_reason: null,
+      rate_limit_per_second: null,
       created_at: expect.any(String),
     });
     expect(JSON.stringify(list.body)).not.toContain('whsec_');

@@ -20,6 +20,9 @@ export interface AppConfig {
   ultravox: { baseUrl: string; timeoutMs: number };
   webhooks: {
     retryDelaysMs: number[];
+    /** Pauses of an unreachable endpoint, growing; the last repeats. */
+    pauseDelaysMs: number[];
+    disableAfterMs: number;
     timeoutMs: number;
     allowPrivateUrls: boolean;
     concurrency: number;
@@ -39,12 +42,12 @@ export const APP_CONFIG = Symbol('APP_CONFIG');
 /** CONTRACT §2; also the default of `npm run migration:run` and the TypeORM CLI. */
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/switchboard';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** "30s,5m,30m" → [30000, 300000, 1800000]; a bare number is seconds. */
 export function parseDurationList(value: string): number[] {
   return value.split(',').map((part) => {
-    const match = /^\s*(\d+)(ms|s|m|h)?\s*$/.exec(part);
+    const match = /^\s*(\d+)(ms|s|m|h|d)?\s*$/.exec(part);
     if (!match) throw new ConfigValidationError(`Invalid duration "${part}"`);
     return Number(match[1]) * UNIT_MS[match[2] ?? 's'];
   });
@@ -86,6 +89,8 @@ export function buildAppConfig(raw: Record<string, string | undefined> = process
     },
     webhooks: {
       retryDelaysMs: parseDurationList(env.WEBHOOK_RETRY_DELAYS ?? '30s,5m,30m'),
+      pauseDelaysMs: parseDurationList(env.WEBHOOK_PAUSE_DELAYS ?? '10s,30s,1m,5m,15m'),
+      disableAfterMs: parseDurationList(env.WEBHOOK_DISABLE_AFTER ?? '5d')[0],
       timeoutMs: env.WEBHOOK_TIMEOUT_MS ?? 10_000,
       allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS ?? false,
       concurrency: env.WEBHOOK_DELIVERY_CONCURRENCY ?? 200,

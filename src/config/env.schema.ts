@@ -25,7 +25,8 @@ const toInt = ({ value }: { value: unknown }) =>
 const blankToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 
 const BASE64_32_BYTES = /^[A-Za-z0-9+/]{43}=$/;
-const DURATION_LIST = /^\s*\d+(ms|s|m|h)?(\s*,\s*\d+(ms|s|m|h)?)*\s*$/;
+const DURATION_LIST = /^\s*\d+(ms|s|m|h|d)?(\s*,\s*\d+(ms|s|m|h|d)?)*\s*$/;
+const DURATION = /^\s*\d+(ms|s|m|h|d)?\s*$/;
 
 /** The process environment as the contract (§2) defines it. Names are the variables' names. */
 export class EnvironmentVariables {
@@ -85,6 +86,16 @@ export class EnvironmentVariables {
   @IsOptional()
   @Matches(DURATION_LIST, { message: 'must be a comma-separated list of durations such as 30s,5m,30m' })
   WEBHOOK_RETRY_DELAYS?: string;
+
+  /** How long an endpoint found unreachable is paused, growing with each pause in a row. */
+  @IsOptional()
+  @Matches(DURATION_LIST, { message: 'must be a comma-separated list of durations such as 10s,1m,5m' })
+  WEBHOOK_PAUSE_DELAYS?: string;
+
+  /** An endpoint whose deliveries have all failed for this long is disabled. */
+  @IsOptional()
+  @Matches(DURATION, { message: 'must be a duration such as 5d, 12h or 90m' })
+  WEBHOOK_DISABLE_AFTER?: string;
 
   @IsOptional()
   @Transform(toInt)

@@ -42,10 +42,15 @@ export class ApiAccessService {
     const agency = await this.agencies.find(agencyId);
     if (!agency) throw ApiError.notFound('agency_not_found', 'Agency not found');
     const key = await this.apiKeys.findActive(agencyId);
+    const endpoint = agency.apiWebhookUrl ? await this.endpoints.integrationEndpoint(agencyId) : null;
     return {
       enabled: agency.apiEnabled,
       api_key: key ? { prefix: key.prefix, last4: key.last4, created_at: key.createdAt } : null,
       webhook_url: agency.apiWebhookUrl,
+      webhook_state: endpoint?.state ?? null,
+      webhook_failing_since: endpoint?.failing_since ?? null,
+      webhook_disabled_reason: endpoint?.disabled_reason ?? null,
+      webhook_rate_limit_per_second: endpoint?.rate_limit_per_second ?? null,
       default_agent_id: agency.defaultAgentId,
     };
   }
@@ -62,11 +67,12 @@ export class ApiAccessService {
       if (dto.default_agent_id !== null) await this.agents.find(agencyId, dto.default_agent_id);
       changes.defaultAgentId = dto.default_agent_id;
     }
-    if (Object.keys(changes).length > 0) {
+    const rate = dto.webhook_rate_limit_per_second;
+    if (Object.keys(changes).length > 0 || rate !== undefined) {
       await this.transactions.run(async (tx) => {
-        await this.agencies.updateIn(tx, agencyId, changes);
-        if (changes.apiWebhookUrl !== undefined) {
-          await this.endpoints.syncIntegrationEndpoint(tx, agencyId, changes.apiWebhookUrl);
+        if (Object.keys(changes).length > 0) await this.agencies.updateIn(tx, agencyId, changes);
+        if (changes.apiWebhookUrl !== undefined || rate !== undefined) {
+          await this.endpoints.syncIntegrationEndpoint(tx, agencyId, changes.apiWebhookUrl, rate);
         }
       });
     }

@@ -14,22 +14,28 @@ import { WebhookEndpointsController } from './endpoints/webhook-endpoints.contro
 import { WebhookEndpointsRepository } from './endpoints/webhook-endpoints.repository';
 import { WebhookEndpointsService } from './endpoints/webhook-endpoints.service';
 
-/** The outbox, its queue and the deliveries' data: what any role needs to emit and deliver events. */
+/** The outbox, its queue, the endpoint gate and the deliveries' and endpoints' data: what any role needs to emit and deliver events. */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([WebhookDelivery, DeliveryAttempt]),
+    TypeOrmModule.forFeature([WebhookDelivery, DeliveryAttempt, WebhookEndpoint]),
     BullModule.registerQueue({ name: QUEUES.webhookDelivery }),
   ],
-  providers: [WebhookOutbox, WebhookEventsRepository, DeliveriesRepository, EndpointGate],
-  exports: [WebhookOutbox, DeliveriesRepository, EndpointGate, BullModule],
+  providers: [
+    WebhookOutbox,
+    WebhookEventsRepository,
+    DeliveriesRepository,
+    EndpointGate,
+    WebhookEndpointsRepository,
+  ],
+  exports: [WebhookOutbox, DeliveriesRepository, EndpointGate, WebhookEndpointsRepository, BullModule],
 })
 export class WebhookOutboxModule {}
 
 /** The HTTP side: endpoints API and delivery log. */
 @Module({
-  imports: [TypeOrmModule.forFeature([WebhookEndpoint]), WebhookOutboxModule],
+  imports: [WebhookOutboxModule],
   controllers: [WebhookEndpointsController, DeliveriesController],
-  providers: [WebhookEndpointsRepository, WebhookEndpointsService, DeliveriesService],
+  providers: [WebhookEndpointsService, DeliveriesService],
   exports: [WebhookEndpointsService],
 })
 export class WebhooksModule {}

@@ -5,6 +5,7 @@ import { Campaigns1763930000000 } from './1763930000000-campaigns';
 import { Retention1763940000000 } from './1763940000000-retention';
 import { CampaignPausedReason1763950000000 } from './1763950000000-campaign-paused-reason';
 import { DeliveryIsolation1763960000000 } from './1763960000000-delivery-isolation';
+import { EndpointHealth1763980000000 } from './1763980000000-endpoint-health';
 
 /** Every migration, oldest first. Listed explicitly so the build, the CLI and ts-jest load the same set. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   Retention1763940000000,
   CampaignPausedReason1763950000000,
   DeliveryIsolation1763960000000,
+  EndpointHealth1763980000000,
 ];

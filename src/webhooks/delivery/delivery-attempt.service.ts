@@ -12,9 +12,26 @@ export class RetryLater extends Error {
   constructor(
     readonly retryDelayMs: number,
     reason: string,
+    readonly result: DeliveryResult,
   ) {
     super(reason);
   }
+}
+
+/** Thrown when the attempt failed and no automatic retry follows (BullMQ does not retry it). */
+export class DeliveryFailed extends UnrecoverableError {
+  constructor(
+    reason: string,
+    readonly result: DeliveryResult,
+  ) {
+    super(reason);
+  }
+}
+
+/** What the receiver answered, from an attempt's outcome (returned, or thrown when it failed). */
+export function attemptResultOf(outcome: unknown): DeliveryResult | null {
+  if (outcome instanceof RetryLater || outcome instanceof DeliveryFailed) return outcome.result;
+  return null;
 }
 
 /** One delivery attempt: claim, sign, POST, record — and decide what happens next. */
@@ -27,15 +44,20 @@ export class DeliveryAttemptService {
     private readonly secrets: AgencySecrets,
   ) {}
 
-  async attempt(deliveryId: string, manual = false): Promise<void> {
+  /**
+   * The receiver's answer when it succeeded; null when there was nothing to attempt. A failed attempt
+   * throws RetryLater or DeliveryFailed, which carry the answer.
+   */
+  async attempt(deliveryId: string, manual = false): Promise<DeliveryResult | null> {
     const target = await this.deliveries.claim({ deliveryId, manual });
     if (!target) {
       if (!manual) await this.deliveries.settleIfEndpointDisabled(deliveryId);
-      return;
+      return null;
     }
     const at = new Date();
     const result = await this.http.post(target.url, this.headers(target, at), target.payload);
     await this.record(target, at, result, manual);
+    return result;
   }
 
   private headers(target: ClaimedDelivery, at: Date): Record<string, string> {
@@ -85,10 +107,10 @@ export class DeliveryAttemptService {
     if (!gone && !manual && target.attempt <= delays.length) {
       const retryIn = delays[target.attempt - 1];
       await this.deliveries.retryLater(attempt, retryIn);
-      throw new RetryLater(retryIn, reason);
+      throw new RetryLater(retryIn, reason, result);
     }
     if (!manual || gone || target.status === 'failed') await this.deliveries.fail(attempt);
     else await this.deliveries.logAttempt(attempt);
-    throw new UnrecoverableError(reason);
+    throw new DeliveryFailed(reason, result);
   }
 }

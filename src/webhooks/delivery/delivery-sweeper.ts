@@ -6,7 +6,20 @@ import { DeliverJob, jobNeedsReplacing, QUEUES } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { DeliveriesRepository, DuePosition, FROM_THE_FIRST_DUE } from './deliveries.repository';
 import type { DeliveryRef } from './endpoint-gate';
+import { WebhookEndpointsRepository } from '../endpoints/webhook-endpoints.repository';
 import { WebhookOutbox } from './webhook-outbox.service';
+
+/** "5d", "36h", "90m", "45s", "500ms": the largest unit that divides the duration. */
+function formatDuration(ms: number): string {
+  const units: [string, number][] = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ];
+  const [unit, size] = units.find(([, size]) => ms % size === 0) ?? ['ms', 1];
+  return `${ms / size}${unit}`;
+}
 
 /** A due delivery younger than this is left alone: its job is most likely being enqueued or run. */
 const GRACE_MS = 2_000;
@@ -28,6 +41,7 @@ export class DeliverySweeper extends PeriodicTask {
     private readonly deliveries: DeliveriesRepository,
     @InjectQueue(QUEUES.webhookDelivery) private readonly queue: Queue<DeliverJob>,
     private readonly outbox: WebhookOutbox,
+    private readonly endpoints: WebhookEndpointsRepository,
   ) {
     super();
   }
@@ -37,6 +51,7 @@ export class DeliverySweeper extends PeriodicTask {
   }
 
   protected async runOnce(): Promise<void> {
+    await this.isolated('disabling long-failing endpoints', {}, () => this.disableLongFailing());
     const { due, next } = await this.deliveries.dueFor(GRACE_MS, BATCH, this.from);
     this.from = next ?? FROM_THE_FIRST_DUE;
     const lost: DeliveryRef[] = [];
@@ -50,5 +65,20 @@ export class DeliverySweeper extends PeriodicTask {
     if (lost.length === 0) return;
     await this.outbox.enqueue(lost);
     this.logger.warn({ msg: 're-enqueued due deliveries that had no job', count: lost.length });
+  }
+
+  /**
+   * An endpoint failing for WEBHOOK_DISABLE_AFTER is disabled, with the reason; its pending
+   * deliveries then fail as they come up (they stay in the log, and can be recovered).
+   */
+  private async disableLongFailing(): Promise<void> {
+    const afterMs = this.config.webhooks.disableAfterMs;
+    const disabled = await this.endpoints.disableFailingFor(
+      afterMs,
+      (since) =>
+        `every attempt found it unreachable since ${since.toISOString()} (more than ${formatDuration(afterMs)}); PATCH active: true to resume`,
+    );
+    if (disabled.length > 0)
+      this.logger.warn({ msg: 'disabled long-failing endpoints', endpointIds: disabled });
   }
 }

@@ -3,8 +3,13 @@ import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, Job, Queue } from 'bullmq';
 import { DeliverJob, QUEUES, WORKER_OPTIONS } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { DeliveryAttemptService, RetryLater } from './delivery-attempt.service';
-import { DeliveryRef, EndpointGate, PARKED_WAKE_MS } from './endpoint-gate';
+import { WebhookEndpointsRepository } from '../endpoints/webhook-endpoints.repository';
+import { attemptResultOf, DeliveryAttemptService, RetryLater } from './delivery-attempt.service';
+import type { DeliveryResult } from './delivery-http.client';
+import { AttemptVerdict, DeliveryRef, EndpointGate, PARKED_WAKE_MS, verdictOf } from './endpoint-gate';
+
+/** How long a worker trusts what it read of an endpoint's throttle (a PATCH applies within this). */
+const RATE_LIMIT_TTL_MS = 5_000;
 
 /** Used only when an attempt failed in an unexpected way (e.g. Postgres unreachable). */
 const UNEXPECTED_FAILURE_RETRY_MS = 5_000;
@@ -17,11 +22,13 @@ export function deliveryBackoff(_attemptsMade: number, _type?: string, err?: Err
 @Processor(QUEUES.webhookDelivery, { ...WORKER_OPTIONS, settings: { backoffStrategy: deliveryBackoff } })
 export class DeliveryProcessor extends WorkerHost implements OnApplicationBootstrap {
   private readonly logger = new Logger(DeliveryProcessor.name);
+  private readonly rateLimits = new Map<string, { rate: number | null; until: number }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly attempts: DeliveryAttemptService,
     private readonly gate: EndpointGate,
+    private readonly endpoints: WebhookEndpointsRepository,
     @InjectQueue(QUEUES.webhookDelivery) private readonly queue: Queue<DeliverJob>,
   ) {
     super();
@@ -32,33 +39,66 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   /**
-   * One attempt inside its endpoint's in-flight cap: without a slot the job is parked (delayed, no
-   * attempt used) until a slot is handed to it; after the attempt the slot goes to the next parked
-   * delivery of the endpoint. By-hand retries (and jobs queued before the gate existed) go straight on.
+   * One attempt inside its endpoint's in-flight cap: without a slot (or while the endpoint is paused)
+   * the job is parked (delayed, no attempt used) until a slot is handed to it; after the attempt its
+   * outcome moves the endpoint's breaker and the slot goes to the next parked delivery. By-hand retries
+   * (and jobs queued before the gate existed) go straight on.
    */
   async process(job: Job<DeliverJob>, token?: string): Promise<void> {
     const { deliveryId, endpointId, manual } = job.data;
-    if (manual || !endpointId) return this.attempts.attempt(deliveryId, manual ?? false);
+    if (manual || !endpointId) {
+      await this.attempts.attempt(deliveryId, manual ?? false);
+      return;
+    }
     const ref = { deliveryId, endpointId };
-    if (!(await this.gate.acquire(ref))) {
-      await job.moveToDelayed(Date.now() + PARKED_WAKE_MS, token);
+    const slot = await this.gate.acquire(ref, await this.rateLimitOf(endpointId));
+    if (!slot.run) {
+      await job.moveToDelayed(Date.now() + (slot.waitMs ?? PARKED_WAKE_MS), token);
       throw new DelayedError();
     }
+    let result: DeliveryResult | null = null;
     try {
-      await this.attempts.attempt(deliveryId, false);
+      result = await this.attempts.attempt(deliveryId, false);
+    } catch (err) {
+      result = attemptResultOf(err);
+      throw err;
     } finally {
-      await this.handOver(ref);
+      await this.handOver(ref, verdictOf(result));
     }
   }
 
-  /** Frees the slot and wakes the parked deliveries it now belongs to; a failure is left to their wake-up. */
-  private async handOver(ref: DeliveryRef): Promise<void> {
+  /** The endpoint's throttle, read from Postgres at most every RATE_LIMIT_TTL_MS per process. */
+  private async rateLimitOf(endpointId: string): Promise<number | null> {
+    const cached = this.rateLimits.get(endpointId);
+    if (cached && cached.until > Date.now()) return cached.rate;
+    const rate = await this.endpoints.rateLimitOf(endpointId);
+    this.rateLimits.set(endpointId, { rate, until: Date.now() + RATE_LIMIT_TTL_MS });
+    return rate;
+  }
+
+  /**
+   * Frees the slot, records a change of the endpoint's health, and wakes the parked deliveries the slot
+   * now belongs to (or, when the endpoint was just paused, schedules its probe for the pause's end). A
+   * failure here is left to the parked jobs' own wake-up.
+   */
+  private async handOver(ref: DeliveryRef, verdict: AttemptVerdict): Promise<void> {
     try {
-      const next = await this.gate.release(ref);
+      const release = await this.gate.release(ref, verdict);
+      if (release.change === 'paused') {
+        await this.endpoints.markFailing(ref.endpointId);
+        this.logger.warn({ msg: 'endpoint paused: unreachable', ...ref, pausedUntil: release.pausedUntil });
+      } else if (release.change === 'recovered') {
+        await this.endpoints.markHealthy(ref.endpointId);
+        this.logger.log({ msg: 'endpoint answered its probe: resumed', ...ref });
+      }
       // A job that is not delayed any more (it woke by itself) runs on its reserved slot anyway.
       await Promise.all(
-        next.map(async (id) => (await this.queue.getJob(id))?.promote().catch(() => undefined)),
+        release.next.map(async (id) => (await this.queue.getJob(id))?.promote().catch(() => undefined)),
       );
+      if (release.probe && release.pausedUntil) {
+        const wakeIn = Math.max(0, release.pausedUntil.getTime() - Date.now());
+        await (await this.queue.getJob(release.probe))?.changeDelay(wakeIn).catch(() => undefined);
+      }
     } catch (err) {
       this.logger.warn({ msg: 'endpoint slot hand-over failed', ...ref, err: (err as Error).message });
     }

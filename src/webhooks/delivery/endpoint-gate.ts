@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { REDIS } from '../../common/redis/redis.token';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import type { DeliveryResult } from './delivery-http.client';
 
 /** A delivery and the endpoint it goes to: what the gate needs to know. */
 export interface DeliveryRef {
@@ -21,82 +22,193 @@ const LEASE_MARGIN_MS = 30_000;
  */
 export const PARKED_WAKE_MS = 120_000;
 
-// Keys per endpoint: `…:inflight` (zset: delivery id → lease expiry, ms) and `…:parked` (zset:
-// delivery id → order of arrival). Times come from Redis itself, so workers' clocks do not matter.
-const NOW = `local t = redis.call('TIME'); local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
+/** Attempts in a row that failed as an unreachable endpoint fails (timeout, connection, 5xx) before it is paused. */
+export const FAILURES_BEFORE_PAUSE = 5;
+
+/** How an attempt went, as far as the endpoint's health goes. */
+export type AttemptVerdict =
+  /** Not attempted (nothing to claim): says nothing about the endpoint. */
+  | 'none'
+  /** The receiver answered (2xx, or a 3xx/4xx: it is up, it just did not take this one). */
+  | 'answered'
+  /** Timeout, connection error, 5xx or 429: the endpoint is down or overwhelmed. */
+  | 'unreachable';
+
+export function verdictOf(result: DeliveryResult | null): AttemptVerdict {
+  if (!result) return 'none';
+  const status = result.statusCode;
+  return status === null || status >= 500 || status === 429 ? 'unreachable' : 'answered';
+}
+
+/** What an attempt's end did to its endpoint, beside handing its slot over. */
+export interface Release {
+  /** Parked deliveries that now hold the endpoint's free slots (their jobs are to be woken). */
+  next: string[];
+  /** `paused`: the endpoint was just paused until `pausedUntil`; `recovered`: a probe succeeded. */
+  change: 'paused' | 'recovered' | null;
+  pausedUntil: Date | null;
+  /** While paused: the parked delivery to wake as the probe when the pause ends. */
+  probe: string | null;
+}
+
+// Keys per endpoint: `…:inflight` (zset: delivery id → lease expiry, ms), `…:parked` (zset: delivery id
+// → order of arrival) and `…:breaker` (hash: failures in a row; paused_until and pauses, while the
+// endpoint is paused or half-open; probe and probe_until, the one delivery let through to test it).
+// Times come from Redis itself, so workers' clocks do not matter.
+const PRELUDE = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+-- 'closed', 'open' (paused: nothing goes) or 'half' (the pause is over: one probe at a time).
+local function breaker(key, id)
+  local pausedUntil = tonumber(redis.call('HGET', key, 'paused_until') or '0')
+  if pausedUntil == 0 then return 'closed' end
+  if pausedUntil > now then return 'open' end
+  local probe = redis.call('HGET', key, 'probe')
+  if probe and probe ~= id and tonumber(redis.call('HGET', key, 'probe_until') or '0') > now then return 'open' end
+  return 'half'
+end
+local function take(inflight, breakerKey, id, lease, state)
+  redis.call('ZADD', inflight, now + lease, id)
+  if state == 'half' then redis.call('HSET', breakerKey, 'probe', id, 'probe_until', now + lease) end
+end
+`;
 
 /**
- * ADMIT: for each (inflight, parked) key pair and its delivery id, reserve a slot when the endpoint has
- * a free one and nothing parked ahead of it; park it otherwise. Returns 1 (run) or 0 (parked) per id.
- * ARGV: cap, lease ms, then the ids in KEYS order (two keys per id).
+ * ADMIT: newly due deliveries, three keys each (inflight, parked, breaker). A delivery runs when its
+ * endpoint is not paused, has a free slot and nothing parked ahead of it (a slot is reserved for it);
+ * otherwise it is parked. Returns, per delivery, 0 (run) or how long its parked job should wait: until
+ * the pause ends for the first one parked behind a pause (the probe), PARKED_WAKE_MS otherwise.
+ * ARGV: cap, lease ms, parked wake ms, then the ids.
  */
-const ADMIT = `${NOW}
-local cap, lease = tonumber(ARGV[1]), tonumber(ARGV[2])
+const ADMIT = `${PRELUDE}
+local cap, lease, wake = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local out = {}
-for i = 1, #KEYS, 2 do
-  local inflight, parked, id = KEYS[i], KEYS[i + 1], ARGV[2 + (i + 1) / 2]
+for i = 1, #KEYS, 3 do
+  local inflight, parked, brk, id = KEYS[i], KEYS[i + 1], KEYS[i + 2], ARGV[3 + (i + 2) / 3]
   redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
-  if redis.call('ZSCORE', inflight, id) then
-    out[#out + 1] = 1
-  elseif redis.call('ZCARD', inflight) < cap and redis.call('ZCARD', parked) == 0 then
-    redis.call('ZADD', inflight, now + lease, id)
-    out[#out + 1] = 1
+  local state = breaker(brk, id)
+  if state ~= 'open' and redis.call('ZSCORE', inflight, id) then
+    out[#out + 1] = 0
+  elseif state ~= 'open' and redis.call('ZCARD', inflight) < cap and redis.call('ZCARD', parked) == 0 then
+    take(inflight, brk, id, lease, state)
+    out[#out + 1] = 0
   else
     redis.call('ZADD', parked, 'NX', now, id)
-    out[#out + 1] = 0
+    local pausedUntil = tonumber(redis.call('HGET', brk, 'paused_until') or '0')
+    if state == 'open' and pausedUntil > now and redis.call('HSETNX', brk, 'probe_waker', id) == 1 then
+      out[#out + 1] = pausedUntil - now
+    else
+      out[#out + 1] = wake
+    end
   end
 end
 return out`;
 
 /**
- * ACQUIRE: a job about to attempt its delivery. Already reserved (admitted, or handed over by a
- * release): keep it. Otherwise take a free slot (a retry whose backoff ended goes before the parked
- * backlog: it has waited already), or park. KEYS: inflight, parked. ARGV: cap, lease ms, id.
+ * ACQUIRE: a job about to attempt its delivery. Already reserved (admitted, or handed a slot by a
+ * release) or a free slot (a retry whose backoff ended goes before the parked backlog: it has waited
+ * already): it runs, if the endpoint's throttle has a token (otherwise it keeps its slot and waits for
+ * the next token). While the endpoint is paused it parks, giving a reserved slot back; when the pause
+ * is over it runs only as the one probe. KEYS: inflight, parked, breaker, throttle. ARGV: cap, lease
+ * ms, id, attempts per second (0: no throttle). Returns 0 (run), -1 (parked) or the ms to wait.
  */
-const ACQUIRE = `${NOW}
-local cap, lease, id = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+const ACQUIRE = `${PRELUDE}
+local cap, lease, id, rate = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZSCORE', KEYS[1], id) or redis.call('ZCARD', KEYS[1]) < cap then
-  redis.call('ZADD', KEYS[1], now + lease, id)
+local state = breaker(KEYS[3], id)
+if state ~= 'open' and (redis.call('ZSCORE', KEYS[1], id) or redis.call('ZCARD', KEYS[1]) < cap) then
+  if rate > 0 then
+    -- Token bucket: up to one second's worth of attempts at once, then \`rate\` a second.
+    local tokens = tonumber(redis.call('HGET', KEYS[4], 'tokens') or tostring(rate))
+    local at = tonumber(redis.call('HGET', KEYS[4], 'at') or tostring(now))
+    tokens = math.min(rate, tokens + (now - at) * rate / 1000)
+    if tokens < 1 then
+      redis.call('HSET', KEYS[4], 'tokens', tokens, 'at', now)
+      redis.call('PEXPIRE', KEYS[4], 60000)
+      redis.call('ZADD', KEYS[1], now + lease, id)
+      redis.call('ZREM', KEYS[2], id)
+      return math.max(1, math.ceil((1 - tokens) * 1000 / rate))
+    end
+    redis.call('HSET', KEYS[4], 'tokens', tokens - 1, 'at', now)
+    redis.call('PEXPIRE', KEYS[4], 60000)
+  end
+  take(KEYS[1], KEYS[3], id, lease, state)
   redis.call('ZREM', KEYS[2], id)
-  return 1
+  return 0
 end
+redis.call('ZREM', KEYS[1], id)
 redis.call('ZADD', KEYS[2], 'NX', now, id)
-return 0`;
+return -1`;
 
 /**
- * RELEASE: the attempt is over; its slot goes to the longest-parked deliveries (reserved for them
- * here, so no other job takes it first). Returns their ids. KEYS: inflight, parked. ARGV: cap, lease ms, id.
+ * RELEASE: the attempt is over. Its verdict moves the breaker: an answer closes it (and resets the
+ * count), an unreachable endpoint counts up and, at the threshold or when the probe failed, is paused
+ * for the next of the growing pause delays. Then the slot goes to the longest-parked deliveries (unless
+ * paused). KEYS: inflight, parked, breaker. ARGV: cap, lease ms, id, verdict, threshold, pause delays
+ * (ms, comma-separated). Returns {change, paused_until, probe, ids...}.
  */
-const RELEASE = `${NOW}
-local cap, lease = tonumber(ARGV[1]), tonumber(ARGV[2])
-redis.call('ZREM', KEYS[1], ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-local free = cap - redis.call('ZCARD', KEYS[1])
-if free <= 0 then return {} end
-local next = redis.call('ZPOPMIN', KEYS[2], free)
-local ids = {}
-for i = 1, #next, 2 do
-  redis.call('ZADD', KEYS[1], now + lease, next[i])
-  ids[#ids + 1] = next[i]
+const RELEASE = `${PRELUDE}
+local cap, lease, id, verdict, threshold = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
+local delays = {}
+for d in string.gmatch(ARGV[6], '[^,]+') do delays[#delays + 1] = tonumber(d) end
+redis.call('ZREM', KEYS[1], id)
+local change, pausedUntil, probe = '', 0, ''
+local wasPaused = tonumber(redis.call('HGET', KEYS[3], 'paused_until') or '0') > 0
+local wasProbe = redis.call('HGET', KEYS[3], 'probe') == id
+if verdict == 'answered' then
+  if wasPaused then change = 'recovered' end
+  redis.call('DEL', KEYS[3])
+elseif verdict == 'unreachable' then
+  local failures = redis.call('HINCRBY', KEYS[3], 'failures', 1)
+  -- Failures in a row: a count nobody added to for an hour is forgotten (unless paused).
+  if not wasPaused then redis.call('PEXPIRE', KEYS[3], 3600000) end
+  local paused = tonumber(redis.call('HGET', KEYS[3], 'paused_until') or '0') > now
+  if not paused and (wasProbe or (not wasPaused and failures >= threshold)) then
+    local pauses = redis.call('HINCRBY', KEYS[3], 'pauses', 1)
+    pausedUntil = now + delays[math.min(pauses, #delays)]
+    redis.call('HSET', KEYS[3], 'paused_until', pausedUntil)
+    redis.call('HDEL', KEYS[3], 'probe', 'probe_until', 'probe_waker')
+    change = 'paused'
+    redis.call('PERSIST', KEYS[3])
+    local first = redis.call('ZRANGE', KEYS[2], 0, 0)
+    if first[1] then
+      probe = first[1]
+      redis.call('HSET', KEYS[3], 'probe_waker', probe)
+    end
+  end
 end
-return ids`;
+local ids = {}
+if breaker(KEYS[3], '') == 'closed' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  local free = cap - redis.call('ZCARD', KEYS[1])
+  if free > 0 then
+    local next = redis.call('ZPOPMIN', KEYS[2], free)
+    for i = 1, #next, 2 do
+      redis.call('ZADD', KEYS[1], now + lease, next[i])
+      ids[#ids + 1] = next[i]
+    end
+  end
+end
+return {change, tostring(pausedUntil), probe, unpack(ids)}`;
 
 type GateRedis = Redis & {
   gateAdmit(...args: (string | number)[]): Promise<number[]>;
-  gateAcquire(inflight: string, parked: string, cap: number, lease: number, id: string): Promise<number>;
-  gateRelease(inflight: string, parked: string, cap: number, lease: number, id: string): Promise<string[]>;
+  gateAcquire(...args: (string | number)[]): Promise<number>;
+  gateRelease(...args: (string | number)[]): Promise<string[]>;
 };
 
 /**
- * Isolation between endpoints (CONTRACT §6): each endpoint has at most WEBHOOK_ENDPOINT_MAX_IN_FLIGHT
- * attempts under way across all workers. A delivery over the cap is parked — its job waits in the
- * queue's delayed set, using no worker slot and no attempt — and is handed the next free slot of its
- * endpoint, in order of arrival, when an attempt ends. So a slow or dead endpoint's backlog never
- * stands in the queue in front of another endpoint's deliveries.
- *
- * Redis holds only the fast path: slots expire on their own, parked jobs wake after a while to ask
- * again, and the delivery sweeper re-enqueues from Postgres whatever Redis lost.
+ * Isolation between endpoints (CONTRACT §6), in Redis, across all workers:
+ * - each endpoint has at most WEBHOOK_ENDPOINT_MAX_IN_FLIGHT attempts under way. A delivery over the
+ *   cap is parked — its job waits in the queue's delayed set, using no worker slot and no attempt —
+ *   and is handed the next free slot of its endpoint, in order of arrival, when an attempt ends;
+ * - an endpoint whose last FAILURES_BEFORE_PAUSE attempts found it unreachable is paused for the next
+ *   of WEBHOOK_PAUSE_DELAYS (growing); its deliveries are parked meanwhile, not attempted. When the
+ *   pause is over one probe goes through: an answer resumes the endpoint (its backlog drains at the
+ *   cap), another failure pauses it for longer.
+ * So a slow or dead endpoint's backlog never stands in the queue in front of another endpoint's
+ * deliveries. Redis holds only the fast path: slots expire on their own, parked jobs wake after a
+ * while to ask again, and the delivery sweeper re-enqueues from Postgres whatever Redis lost.
  */
 @Injectable()
 export class EndpointGate {
@@ -107,8 +219,8 @@ export class EndpointGate {
     @Inject(REDIS) redis: Redis,
   ) {
     redis.defineCommand('gateAdmit', { lua: ADMIT });
-    redis.defineCommand('gateAcquire', { numberOfKeys: 2, lua: ACQUIRE });
-    redis.defineCommand('gateRelease', { numberOfKeys: 2, lua: RELEASE });
+    redis.defineCommand('gateAcquire', { numberOfKeys: 4, lua: ACQUIRE });
+    redis.defineCommand('gateRelease', { numberOfKeys: 3, lua: RELEASE });
     this.redis = redis as GateRedis;
   }
 
@@ -120,36 +232,78 @@ export class EndpointGate {
     return this.config.webhooks.timeoutMs + LEASE_MARGIN_MS;
   }
 
-  /** Newly due deliveries: which may run now (a slot is reserved for each) and which are parked. */
-  async admit(deliveries: readonly DeliveryRef[]): Promise<{ run: DeliveryRef[]; parked: DeliveryRef[] }> {
+  /**
+   * Newly due deliveries: those that may run now (a slot is reserved for each), and those parked with
+   * how long their job is to wait before asking again.
+   */
+  async admit(
+    deliveries: readonly DeliveryRef[],
+  ): Promise<{ run: DeliveryRef[]; parked: { ref: DeliveryRef; wakeInMs: number }[] }> {
     if (deliveries.length === 0) return { run: [], parked: [] };
     const keys = deliveries.flatMap((d) => keysOf(d.endpointId));
-    const verdicts = await this.redis.gateAdmit(
+    const waits = await this.redis.gateAdmit(
       keys.length,
       ...keys,
       this.cap,
       this.leaseMs,
+      PARKED_WAKE_MS,
       ...deliveries.map((d) => d.deliveryId),
     );
     return {
-      run: deliveries.filter((_, i) => verdicts[i] === 1),
-      parked: deliveries.filter((_, i) => verdicts[i] !== 1),
+      run: deliveries.filter((_, i) => waits[i] === 0),
+      parked: deliveries.flatMap((ref, i) => (waits[i] === 0 ? [] : [{ ref, wakeInMs: waits[i] }])),
     };
   }
 
-  /** True when the delivery holds a slot of its endpoint for its attempt; false: it is parked. */
-  async acquire({ deliveryId, endpointId }: DeliveryRef): Promise<boolean> {
-    const [inflight, parked] = keysOf(endpointId);
-    return (await this.redis.gateAcquire(inflight, parked, this.cap, this.leaseMs, deliveryId)) === 1;
+  /**
+   * Before an attempt: `run` (the delivery holds a slot of its endpoint), `parked` (over the cap or
+   * paused: its job waits to be handed a slot), or `wait` ms for the endpoint's throttle (slot kept).
+   */
+  async acquire(
+    { deliveryId, endpointId }: DeliveryRef,
+    ratePerSecond: number | null,
+  ): Promise<{ run: true } | { run: false; waitMs: number | null }> {
+    const [inflight, parked, breakerKey] = keysOf(endpointId);
+    const verdict = await this.redis.gateAcquire(
+      inflight,
+      parked,
+      breakerKey,
+      `endpoint:${endpointId}:throttle`,
+      this.cap,
+      this.leaseMs,
+      deliveryId,
+      ratePerSecond ?? 0,
+    );
+    if (verdict === 0) return { run: true };
+    return { run: false, waitMs: verdict > 0 ? verdict : null };
   }
 
-  /** Gives the slot back; returns the parked deliveries that now hold the endpoint's free slots. */
-  release({ deliveryId, endpointId }: DeliveryRef): Promise<string[]> {
-    const [inflight, parked] = keysOf(endpointId);
-    return this.redis.gateRelease(inflight, parked, this.cap, this.leaseMs, deliveryId);
+  /** Gives the slot back after an attempt that went as `verdict`; see Release. */
+  async release({ deliveryId, endpointId }: DeliveryRef, verdict: AttemptVerdict): Promise<Release> {
+    const [change, pausedUntil, probe, ...next] = await this.redis.gateRelease(
+      ...keysOf(endpointId),
+      this.cap,
+      this.leaseMs,
+      deliveryId,
+      verdict,
+      FAILURES_BEFORE_PAUSE,
+      this.config.webhooks.pauseDelaysMs.join(','),
+    );
+    return {
+      next,
+      change: change === 'paused' || change === 'recovered' ? change : null,
+      pausedUntil: change === 'paused' ? new Date(Number(pausedUntil)) : null,
+      probe: probe || null,
+    };
+  }
+
+  /** Forgets the endpoint's failures and pause (it was re-enabled by hand). */
+  async reset(endpointId: string): Promise<void> {
+    await this.redis.del(keysOf(endpointId)[2]);
   }
 }
 
-function keysOf(endpointId: string): [string, string] {
-  return [`endpoint:${endpointId}:inflight`, `endpoint:${endpointId}:parked`];
+function keysOf(endpointId: string): [string, string, string] {
+  const base = `endpoint:${endpointId}`;
+  return [`${base}:inflight`, `${base}:parked`, `${base}:breaker`];
 }

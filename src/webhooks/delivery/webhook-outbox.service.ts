@@ -9,7 +9,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Tx } from '../../database/sql';
 import { Transactions } from '../../database/transactions';
 import { WebhookEventType } from '../webhook-event-types';
-import { DeliveryRef, EndpointGate, PARKED_WAKE_MS } from './endpoint-gate';
+import { DeliveryRef, EndpointGate } from './endpoint-gate';
 import { EmittedEvent, NewEvent, WebhookEventsRepository } from './webhook-events.repository';
 
 export type { EmittedEvent } from './webhook-events.repository';
@@ -110,7 +110,7 @@ export class WebhookOutbox {
       const { run, parked } = await this.gate.admit(deliveries);
       await this.addJobs([
         ...run.map((ref) => this.job(ref, 0)),
-        ...parked.map((ref) => this.job(ref, PARKED_WAKE_MS)),
+        ...parked.map(({ ref, wakeInMs }) => this.job(ref, wakeInMs)),
       ]);
     } catch (err) {
       this.warnEnqueueFailed(err, deliveries.length);

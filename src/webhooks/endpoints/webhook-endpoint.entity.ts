@@ -26,6 +26,14 @@ export class WebhookEndpoint {
   @Column('text', { name: 'disabled_reason', nullable: true })
   disabledReason: string | null;
 
+  /** Since when the endpoint has been failing: paused as unreachable, no probe answered since. */
+  @Column('timestamptz', { name: 'failing_since', nullable: true })
+  failingSince: Date | null;
+
+  /** At most this many attempts per second to the endpoint; null: no throttle. */
+  @Column('integer', { name: 'rate_limit_per_second', nullable: true })
+  rateLimitPerSecond: number | null;
+
   @Column('text', { name: 'secret_encrypted' })
   secretEncrypted: string;
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DeepPartial, Repository } from 'typeorm';
+import { DeepPartial, In, Repository } from 'typeorm';
 import { Page, PageQueryDto } from '../../common/pagination';
+import { batchPerTick } from '../../database/batch-per-tick';
 import { paginate } from '../../database/pagination';
 import type { Tx } from '../../database/sql';
 import { EndpointKind, WebhookEndpoint } from './webhook-endpoint.entity';
@@ -48,11 +49,64 @@ export class WebhookEndpointsRepository {
     return tx.getRepository(WebhookEndpoint).findOneBy({ agencyId, kind: INTEGRATION });
   }
 
+  findIntegrationOf(agencyId: string): Promise<WebhookEndpoint | null> {
+    return this.endpoints.findOneBy({ agencyId, kind: INTEGRATION });
+  }
+
   async saveIn(tx: Tx, endpoint: WebhookEndpoint): Promise<void> {
     await tx.getRepository(WebhookEndpoint).save(endpoint);
   }
 
   async deactivate(tx: Tx, id: string): Promise<void> {
     await tx.getRepository(WebhookEndpoint).update(id, { active: false });
+  }
+
+  /** An endpoint's throttle (attempts per second; null: none); the look-ups of one event-loop turn share one query. */
+  readonly rateLimitOf: (id: string) => Promise<number | null> = batchPerTick((ids: readonly string[]) =>
+    this.rateLimitsOf(ids),
+  );
+
+  private async rateLimitsOf(ids: readonly string[]): Promise<(number | null)[]> {
+    const rows = await this.endpoints.find({
+      where: { id: In([...ids]) },
+      select: { id: true, rateLimitPerSecond: true },
+    });
+    const byId = new Map(rows.map((row) => [row.id, row.rateLimitPerSecond]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** The endpoint was paused as unreachable: failing from now, unless it was already. */
+  async markFailing(id: string): Promise<void> {
+    await this.endpoints
+      .createQueryBuilder()
+      .update()
+      .set({ failingSince: () => 'COALESCE(failing_since, now())' })
+      .where('id = :id', { id })
+      .execute();
+  }
+
+  /** A probe was answered: healthy again. */
+  async markHealthy(id: string): Promise<void> {
+    await this.endpoints.update({ id }, { failingSince: null });
+  }
+
+  /**
+   * Disables the active endpoints that have been failing for longer than `afterMs`, saying so in
+   * their disabled_reason; returns their ids.
+   */
+  async disableFailingFor(afterMs: number, reason: (since: Date) => string): Promise<string[]> {
+    const stale = await this.endpoints
+      .createQueryBuilder('e')
+      .select(['e.id', 'e.failingSince'])
+      .where("e.active AND e.failing_since < now() - :afterMs * interval '1 millisecond'", { afterMs })
+      .limit(1000)
+      .getMany();
+    for (const endpoint of stale) {
+      await this.endpoints.update(
+        { id: endpoint.id, active: true },
+        { active: false, disabledReason: reason(endpoint.failingSince ?? new Date()) },
+      );
+    }
+    return stale.map((e) => e.id);
   }
 }

@@ -7,10 +7,12 @@ import { assertWebhookUrlAllowed, WebhookUrlError } from '../../common/http/webh
 import { Page, PageQueryDto } from '../../common/pagination';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Tx } from '../../database/sql';
+import { EndpointGate } from '../delivery/endpoint-gate';
 import { WebhookOutbox } from '../delivery/webhook-outbox.service';
 import { INTEGRATION_EVENTS, TEST_EVENT } from '../webhook-event-types';
 import {
   CreateWebhookDto,
+  EndpointState,
   UpdateWebhookDto,
   WebhookDto,
   WebhookWithSecretDto,
@@ -21,13 +23,21 @@ import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 /** How long a rotated-out secret keeps signing beside the new one. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
+export function endpointState(endpoint: Pick<WebhookEndpoint, 'active' | 'failingSince'>): EndpointState {
+  if (!endpoint.active) return 'disabled';
+  return endpoint.failingSince ? 'failing' : 'healthy';
+}
+
 function toDto(endpoint: WebhookEndpoint): WebhookDto {
   return {
     webhookId: endpoint.id,
     url: endpoint.url,
     events: endpoint.events,
     active: endpoint.active,
+    state: endpointState(endpoint),
+    failing_since: endpoint.failingSince ?? null,
     disabled_reason: endpoint.disabledReason,
+    rate_limit_per_second: endpoint.rateLimitPerSecond ?? null,
     created_at: endpoint.createdAt,
   };
 }
@@ -40,6 +50,7 @@ export class WebhookEndpointsService {
     private readonly endpoints: WebhookEndpointsRepository,
     private readonly secrets: AgencySecrets,
     private readonly outbox: WebhookOutbox,
+    private readonly gate: EndpointGate,
   ) {}
 
   async create(agencyId: string, dto: CreateWebhookDto): Promise<WebhookWithSecretDto> {
@@ -50,6 +61,7 @@ export class WebhookEndpointsService {
       url: dto.url,
       events: dto.events,
       active: dto.active ?? true,
+      rateLimitPerSecond: dto.rate_limit_per_second ?? null,
     });
     const secret = this.assignNewSecret(endpoint);
     await this.endpoints.save(endpoint);
@@ -69,11 +81,17 @@ export class WebhookEndpointsService {
     const endpoint = await this.find(agencyId, id);
     if (dto.url !== undefined) endpoint.url = await this.checkUrl(dto.url, 'url');
     if (dto.events !== undefined) endpoint.events = dto.events;
+    if (dto.rate_limit_per_second !== undefined) endpoint.rateLimitPerSecond = dto.rate_limit_per_second;
+    const reenabled = dto.active === true && !endpoint.active;
     if (dto.active !== undefined) {
       endpoint.active = dto.active;
       if (dto.active) endpoint.disabledReason = null;
     }
-    return toDto(await this.endpoints.save(endpoint));
+    // Re-enabled by hand: a fresh start, its failures and pause forgotten.
+    if (reenabled) endpoint.failingSince = null;
+    const saved = await this.endpoints.save(endpoint);
+    if (reenabled) await this.gate.reset(endpoint.id);
+    return toDto(saved);
   }
 
   async remove(agencyId: string, id: string): Promise<void> {
@@ -108,19 +126,48 @@ export class WebhookEndpointsService {
    * Keeps the integration page's webhook_url an endpoint like any other (subscribed to call.completed
    * and call.failed). Runs in the caller's transaction.
    */
-  async syncIntegrationEndpoint(tx: Tx, agencyId: string, url: string | null): Promise<void> {
+  async syncIntegrationEndpoint(
+    tx: Tx,
+    agencyId: string,
+    url: string | null | undefined,
+    rateLimitPerSecond?: number | null,
+  ): Promise<void> {
     const existing = await this.endpoints.findIntegration(tx, agencyId);
+    if (url === undefined) {
+      // Only the throttle changes (of the endpoint there is, if any).
+      if (existing && rateLimitPerSecond !== undefined) {
+        existing.rateLimitPerSecond = rateLimitPerSecond;
+        await this.endpoints.saveIn(tx, existing);
+      }
+      return;
+    }
     if (url === null) {
       if (existing) await this.endpoints.deactivate(tx, existing.id);
       return;
     }
     const endpoint =
       existing ?? this.endpoints.build({ agencyId, kind: 'integration', events: INTEGRATION_EVENTS });
+    // A new address, or switched on again: a fresh start.
+    if (!endpoint.active || endpoint.url !== url) endpoint.failingSince = null;
     endpoint.url = url;
     endpoint.active = true;
     endpoint.disabledReason = null;
+    if (rateLimitPerSecond !== undefined) endpoint.rateLimitPerSecond = rateLimitPerSecond;
     if (!existing) this.assignNewSecret(endpoint);
     await this.endpoints.saveIn(tx, endpoint);
+  }
+
+  /** The integration page's endpoint's health and throttle; null when the agency has no webhook_url. */
+  async integrationEndpoint(
+    agencyId: string,
+  ): Promise<Pick<
+    WebhookDto,
+    'state' | 'failing_since' | 'disabled_reason' | 'rate_limit_per_second'
+  > | null> {
+    const endpoint = await this.endpoints.findIntegrationOf(agencyId);
+    if (!endpoint) return null;
+    const { state, failing_since, disabled_reason, rate_limit_per_second } = toDto(endpoint);
+    return { state, failing_since, disabled_reason, rate_limit_per_second };
   }
 
   /** The endpoint, only if it belongs to this agency (and is one of its /api/v1/webhooks endpoints). */

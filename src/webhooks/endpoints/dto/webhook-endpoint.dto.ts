@@ -1,4 +1,18 @@
-import { ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsString, MaxLength } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import {
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
 import { SUBSCRIBABLE_EVENTS, SubscribableEvent } from '../../webhook-event-types';
 import { OptionalNotNull } from '../../../common/dto/optional-not-null';
 
@@ -20,6 +34,13 @@ export class CreateWebhookDto {
   @OptionalNotNull()
   @IsBoolean()
   active?: boolean = true;
+  /** At most this many attempts per second (1–1000) for a receiver that cannot take a burst; none by default. */
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  rate_limit_per_second?: number | null;
 }
 
 export class UpdateWebhookDto {
@@ -39,15 +60,37 @@ export class UpdateWebhookDto {
   @OptionalNotNull()
   @IsBoolean()
   active?: boolean;
+
+  /** At most this many attempts per second (1–1000), or null to remove the throttle. */
+  @IsOptional()
+  @ValidateIf((_, value) => value !== null)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  rate_limit_per_second?: number | null;
 }
+
+export const ENDPOINT_STATES = ['healthy', 'failing', 'disabled'] as const;
+export type EndpointState = (typeof ENDPOINT_STATES)[number];
 
 export class WebhookDto {
   webhookId: string;
   url: string;
   events: string[];
   active: boolean;
+  /**
+   * `healthy`; `failing` (found unreachable — timeouts, connection errors, 5xx — and paused: its
+   * deliveries wait, one probe at a time, without using up their retries); `disabled` (switched off by
+   * hand, after a 410 Gone, or after failing for WEBHOOK_DISABLE_AFTER; PATCH `active: true` resumes it).
+   */
+  @ApiProperty({ enum: ENDPOINT_STATES })
+  state: EndpointState;
+  /** Since when it has been failing; null unless failing (or disabled for it). */
+  failing_since: Date | null;
   /** Why Switchboard switched the endpoint off, e.g. after a 410 Gone; null otherwise. */
   disabled_reason: string | null;
+  /** The endpoint's throttle, attempts per second; null: none. */
+  rate_limit_per_second: number | null;
   created_at: Date;
 }
 
