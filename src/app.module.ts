@@ -28,6 +28,7 @@ import { dataSourceOptions } from './database/data-source-options';
 import { TransactionsModule } from './database/transactions';
 import { HealthModule } from './health/health.module';
 import { IntegrationsModule } from './integrations/integrations.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { QUEUES } from './common/queues';
 import { WebhooksModule } from './webhooks/webhooks.module';
 import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
@@ -44,7 +45,7 @@ const validationPipe = new ObjectBodyValidationPipe({
   exceptionFactory: (errors) => validationFailed(flattenValidationErrors(errors)),
 });
 
-/** What every role needs: config, logs, Postgres, Redis, queues, crypto. */
+/** What every role needs: config, logs, Postgres, Redis, queues, crypto, metrics. */
 const infrastructure = (config: AppConfig): NonNullable<ModuleMetadata['imports']> => [
   AppConfigModule.forRoot(config),
   LoggerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: loggerParams }),
@@ -75,6 +76,7 @@ const infrastructure = (config: AppConfig): NonNullable<ModuleMetadata['imports'
   }),
   CryptoModule,
   AgencyDataModule,
+  MetricsModule,
 ];
 
 /** The HTTP API: controllers, guard, error shape, operator surfaces. */
@@ -119,6 +121,8 @@ export class AppModule {
         ...infrastructure(config),
         ...(api ? apiModules(config) : []),
         ...(worker ? workerModules() : []),
+        // A worker-only process serves /health beside /metrics on METRICS_PORT, to be probed.
+        ...(worker && !api ? [HealthModule] : []),
       ],
       providers: [
         AllowedMethods,

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { BULL_BOARD_ROUTE } from './app.module';
-import { API_KEY_SCHEME, JWT_SCHEME } from './auth/auth.decorator';
+import { API_KEY_SCHEME, JWT_SCHEME, METRICS_SCHEME } from './auth/auth.decorator';
 import { AllowedMethods } from './common/errors/allowed-methods';
 import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './common/errors/framework-errors';
 import { validationFailed } from './common/errors/validation';
@@ -14,6 +14,8 @@ import { basicAuthMatches } from './common/http/basic-auth';
 import { findUnstorableInput } from './common/http/storable-input';
 import { appLogger, registerRequestLogging } from './common/logging';
 import { APP_CONFIG, AppConfig } from './config/app-config';
+import { registerHttpMetrics } from './metrics/http-metrics';
+import { Metrics } from './metrics/metrics';
 
 /** Options for NestFactory.create: raw bodies are kept for signature checks (Ultravox ingest). */
 export const APP_OPTIONS = { rawBody: true, bufferLogs: true } as const;
@@ -49,6 +51,7 @@ export function configureApp(app: NestFastifyApplication): void {
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
+  registerHttpMetrics(fastify, app.get(Metrics));
 
   // JSON routes take JSON only: registering the JSON parser here (raw body kept for signature checks)
   // keeps Nest from adding its form-urlencoded parser, so `name=x` answers 415 instead of creating things.
@@ -116,5 +119,10 @@ function openApiConfig() {
       },
       API_KEY_SCHEME,
     )
+    .addSecurity(METRICS_SCHEME, {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'METRICS_TOKEN, when the operator set one (GET /metrics)',
+    })
     .build();
 }

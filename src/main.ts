@@ -10,24 +10,23 @@ import { prepareDatabase } from './database/migrate';
 async function bootstrap(): Promise<void> {
   const config = buildAppConfig(process.env);
   await prepareDatabase(config.databaseUrl, config.runMigrations);
-  if (config.role === 'worker') {
-    const worker = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
-      bufferLogs: true,
-    });
-    worker.useLogger(worker.get(Logger));
-    worker.enableShutdownHooks();
-    await worker.init();
-    worker.get(Logger).log({ msg: 'Switchboard worker started', role: config.role });
-    return;
-  }
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
     createFastifyAdapter(),
     APP_OPTIONS,
   );
   configureApp(app);
-  await app.listen(config.port, config.host);
-  app.get(Logger).log({ msg: 'Switchboard listening', role: config.role, url: await app.getUrl() });
+  // A worker-only process listens only for the operator surface (/metrics, /health) on METRICS_PORT.
+  const worker = config.role === 'worker';
+  await app.listen(worker ? config.metrics.port : config.port, config.host);
+  const url = await app.getUrl();
+  app
+    .get(Logger)
+    .log(
+      worker
+        ? { msg: 'Switchboard worker started', role: config.role, metrics_url: url }
+        : { msg: 'Switchboard listening', role: config.role, url },
+    );
 }
 
 bootstrap().catch((err: Error) => {

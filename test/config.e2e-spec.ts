@@ -60,6 +60,8 @@ describe('configuration validated at boot (node dist/src/main.js)', () => {
       (e) => ({ ...e, WEBHOOK_RETRY_DELAYS: 'soon' }),
       'WEBHOOK_RETRY_DELAYS',
     ],
+    ['METRICS_PORT is not a port', (e) => ({ ...e, METRICS_PORT: '70000' }), 'METRICS_PORT'],
+    ['METRICS_TOKEN is too short to be a secret', (e) => ({ ...e, METRICS_TOKEN: 'short' }), 'METRICS_TOKEN'],
     [
       'ENCRYPTION_KEYS_PREVIOUS holds a bad entry',
       (e) => ({ ...e, ENCRYPTION_KEYS_PREVIOUS: `${randomBytes(32).toString('base64')},not-a-key` }),
@@ -87,9 +89,13 @@ describe('configuration validated at boot (node dist/src/main.js)', () => {
     }
   });
 
-  it('runs the workers alone with APP_ROLE=worker, serving no HTTP, until SIGTERM', async () => {
-    const port = await freePort();
-    const worker = spawnNode(MAIN_JS, [], childEnv({ ...env, APP_ROLE: 'worker', PORT: String(port) }));
+  it('runs the workers alone with APP_ROLE=worker, serving no API on PORT, until SIGTERM', async () => {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const worker = spawnNode(
+      MAIN_JS,
+      [],
+      childEnv({ ...env, APP_ROLE: 'worker', PORT: String(port), METRICS_PORT: String(metricsPort) }),
+    );
     try {
       await Promise.race([workersConnected(env.REDIS_PREFIX), worker.exited]);
       expect(worker.running()).toBe(true);

@@ -56,13 +56,14 @@ describe('HTTP surface: errors, docs, health, Bull Board', () => {
     });
   });
 
-  it('serves Swagger UI and an OpenAPI document with both bearer schemes', async () => {
+  it('serves Swagger UI and an OpenAPI document with its bearer schemes (users, API keys, metrics)', async () => {
     await request(t.url).get('/docs').expect(200).expect('content-type', /html/);
     const doc = (await request(t.url).get('/docs-json').expect(200)).body;
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.components.securitySchemes).toEqual({
       jwt: expect.objectContaining({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }),
       api_key: expect.objectContaining({ type: 'http', scheme: 'bearer' }),
+      metrics_token: { type: 'http', scheme: 'bearer', description: expect.any(String) },
     });
     const save = doc.paths['/functions/v1/save-ultravox-integration'].post;
     expect(save.requestBody.content['application/json'].schema.$ref).toBe(

@@ -58,6 +58,7 @@ describe('route inventory', () => {
       expect.arrayContaining([
         'POST /functions/v1/save-ultravox-integration',
         'GET /health',
+        'GET /metrics',
         'POST /api/v1/agents',
       ]),
     );

@@ -39,6 +39,10 @@ export async function createWorld(): Promise<BenchWorld> {
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       LOG_LEVEL: 'warn',
       PUBLIC_BASE_URL: 'https://switchboard.bench',
+      // A worker's /metrics listener on any free port; METRICS_ENABLED=false in the bench's own
+      // environment measures the processes without metrics (docs/benchmarks.md#metrics).
+      METRICS_PORT: '0',
+      METRICS_ENABLED: process.env.METRICS_ENABLED ?? 'true',
     },
   };
 }

@@ -1,13 +1,21 @@
-import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+import {
+  applyDecorators,
+  createParamDecorator,
+  ExecutionContext,
+  SetMetadata,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ROLES, Role } from './roles';
 import { ErrorBodyDto } from '../common/errors/error-body.dto';
 import type { AuthContext } from './auth-context';
+import { MetricsTokenGuard } from './metrics-token.guard';
 
 export const AUTH_METADATA = 'switchboard:auth';
 export const JWT_SCHEME = 'jwt';
 export const API_KEY_SCHEME = 'api_key';
+export const METRICS_SCHEME = 'metrics_token';
 
 export interface AuthRequirement {
   /** Dashboard users (JWT) with one of these roles may call; omit to refuse JWTs. */
@@ -15,6 +23,8 @@ export interface AuthRequirement {
   /** Agencies' programs may call with their API key. */
   apiKey?: boolean;
   public?: boolean;
+  /** The operator's METRICS_TOKEN when one is set, anyone otherwise (checked by MetricsTokenGuard). */
+  metricsToken?: boolean;
 }
 
 export const ANY_ROLE: readonly Role[] = ROLES;
@@ -43,6 +53,18 @@ export function Auth(requirement: Omit<AuthRequirement, 'public'>) {
 
 /** A route anyone may call (health, Ultravox's webhooks, which authenticate by URL secret and signature). */
 export const Public = () => SetMetadata(AUTH_METADATA, { public: true } satisfies AuthRequirement);
+
+/** GET /metrics: the operator's METRICS_TOKEN when one is set; documented as its own bearer scheme. */
+export const MetricsAuth = () =>
+  applyDecorators(
+    SetMetadata(AUTH_METADATA, { metricsToken: true } satisfies AuthRequirement),
+    UseGuards(MetricsTokenGuard),
+    ApiBearerAuth(METRICS_SCHEME),
+    ApiUnauthorizedResponse({
+      type: ErrorBodyDto,
+      description: 'METRICS_TOKEN is set and the request does not carry it',
+    }),
+  );
 
 export const CurrentAuth = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthContext => {
   const auth = ctx.switchToHttp().getRequest<FastifyRequest>().auth;

@@ -39,7 +39,8 @@ export class AuthGuard implements CanActivate {
       );
       throw ApiError.unauthorized('This route is not available');
     }
-    if (requirement.public) return true;
+    // /metrics is checked by its own MetricsTokenGuard (it runs in worker-only processes too).
+    if (requirement.public || requirement.metricsToken) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
     if (!token) throw ApiError.unauthorized();

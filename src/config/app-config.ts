@@ -34,6 +34,8 @@ export interface AppConfig {
   retention: { days: number; intervalMs: number };
   apiRateLimitPerMinute: number;
   bullBoard?: { username: string; password: string };
+  /** Prometheus metrics (CONTRACT §8): `token` guards /metrics; `port` is a worker-only process's listener. */
+  metrics: { enabled: boolean; token?: string; port: number };
   logLevel: string;
 }
 
@@ -108,6 +110,11 @@ export function buildAppConfig(raw: Record<string, string | undefined> = process
       env.BULL_BOARD_USERNAME && env.BULL_BOARD_PASSWORD
         ? { username: env.BULL_BOARD_USERNAME, password: env.BULL_BOARD_PASSWORD }
         : undefined,
+    metrics: {
+      enabled: env.METRICS_ENABLED ?? true,
+      token: env.METRICS_TOKEN,
+      port: env.METRICS_PORT ?? 9464,
+    },
     logLevel: env.LOG_LEVEL ?? 'info',
   };
 }

@@ -135,6 +135,26 @@ export class EnvironmentVariables {
   @IsBoolean()
   DB_MIGRATIONS_RUN?: boolean;
 
+  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+  @IsOptional()
+  @Transform(blankToUndefined)
+  @Matches(/^[\x21-\x7e]{16,}$/, { message: 'must be at least 16 visible ASCII characters, no spaces' })
+  METRICS_TOKEN?: string;
+
+  /** Where a worker-only process (APP_ROLE=worker) serves /metrics and /health; 0 picks a free port. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  METRICS_PORT?: number;
+
+  /** false: nothing is counted or timed (to measure what collecting metrics costs); /metrics stays. */
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  METRICS_ENABLED?: boolean;
+
   /** Prefix of every Redis key this deployment writes (queues, rate limits); lets tests share one Redis. */
   @IsOptional()
   @Matches(/^[A-Za-z0-9_:.-]+$/)

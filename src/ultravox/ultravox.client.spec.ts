@@ -2,6 +2,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import type { AppConfig } from '../config/app-config';
 import { UltravoxClient } from './ultravox.client';
+import { Metrics } from '../metrics/metrics';
 
 /** Until `check` holds, yielding to I/O between looks (setTimeout is faked in these tests). */
 async function until(check: () => boolean): Promise<void> {
@@ -28,7 +29,7 @@ describe('UltravoxClient: a short Retry-After is waited out here, on the timer',
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const config = { ultravox: { baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 10_000 } } as AppConfig;
-    client = new UltravoxClient(config);
+    client = new UltravoxClient(config, new Metrics(false));
     jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
   });
   afterEach(async () => {

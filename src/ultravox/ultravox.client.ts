@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Agent, request } from 'undici';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { Metrics, UltravoxAnswer } from '../metrics/metrics';
 import { parseRetryAfter, UltravoxError, UltravoxFailure } from './ultravox.errors';
 
 /** Ultravox keys look like `Zk3pQ9aB.<32 alphanumerics>` (reference/ultravox-api.md). */
@@ -59,6 +60,8 @@ interface Page<T> {
 const MAX_PAGES = 200;
 
 interface Call {
+  /** Names the request in metrics (switchboard_ultravox_request_duration_seconds{operation}). */
+  operation: string;
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   apiKey: string;
@@ -70,7 +73,10 @@ interface Call {
 export class UltravoxClient implements OnModuleDestroy {
   private readonly dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
+  ) {}
 
   async onModuleDestroy(): Promise<void> {
     await this.dispatcher.close();
@@ -81,11 +87,17 @@ export class UltravoxClient implements OnModuleDestroy {
     if (!ULTRAVOX_KEY_SHAPE.test(apiKey)) {
       throw new UltravoxError('rejected_key', 'The key does not have the shape of an Ultravox API key');
     }
-    await this.send({ method: 'GET', path: '/api/calls?limit=1', apiKey });
+    await this.send({ operation: 'validate_key', method: 'GET', path: '/api/calls?limit=1', apiKey });
   }
 
   createWebhook(apiKey: string, webhook: Omit<UltravoxWebhook, 'webhookId'>): Promise<UltravoxWebhook> {
-    return this.send<UltravoxWebhook>({ method: 'POST', path: '/api/webhooks', apiKey, body: webhook });
+    return this.send<UltravoxWebhook>({
+      operation: 'create_webhook',
+      method: 'POST',
+      path: '/api/webhooks',
+      apiKey,
+      body: webhook,
+    });
   }
 
   updateWebhook(
@@ -94,11 +106,18 @@ export class UltravoxClient implements OnModuleDestroy {
     webhook: Omit<UltravoxWebhook, 'webhookId'>,
   ): Promise<UltravoxWebhook> {
     const path = `/api/webhooks/${encodeURIComponent(webhookId)}`;
-    return this.send<UltravoxWebhook>({ method: 'PATCH', path, apiKey, body: webhook });
+    return this.send<UltravoxWebhook>({
+      operation: 'update_webhook',
+      method: 'PATCH',
+      path,
+      apiKey,
+      body: webhook,
+    });
   }
 
   createCall(apiKey: string, agentId: string, body: CreateCallRequest): Promise<UltravoxCall> {
     return this.send<UltravoxCall>({
+      operation: 'create_call',
       method: 'POST',
       path: `/api/agents/${encodeURIComponent(agentId)}/calls`,
       apiKey,
@@ -108,6 +127,7 @@ export class UltravoxClient implements OnModuleDestroy {
 
   getCall(apiKey: string, callId: string): Promise<UltravoxCall> {
     return this.send<UltravoxCall>({
+      operation: 'get_call',
       method: 'GET',
       path: `/api/calls/${encodeURIComponent(callId)}`,
       apiKey,
@@ -117,6 +137,7 @@ export class UltravoxClient implements OnModuleDestroy {
   /** Every message of the call, following `next` through all pages. */
   listMessages(apiKey: string, callId: string): Promise<UltravoxMessage[]> {
     return this.all<UltravoxMessage>(
+      'list_messages',
       apiKey,
       `/api/calls/${encodeURIComponent(callId)}/messages?pageSize=200`,
     );
@@ -125,14 +146,14 @@ export class UltravoxClient implements OnModuleDestroy {
   /** Calls whose metadata has `key` = `value` (how a call whose creation timed out is found again). */
   findCallsByMetadata(apiKey: string, key: string, value: string): Promise<UltravoxCall[]> {
     const query = new URLSearchParams({ [`metadata.${key}`]: value, pageSize: '10' });
-    return this.all<UltravoxCall>(apiKey, `/api/calls?${query.toString()}`);
+    return this.all<UltravoxCall>('find_calls', apiKey, `/api/calls?${query.toString()}`);
   }
 
-  private async all<T>(apiKey: string, firstPath: string): Promise<T[]> {
+  private async all<T>(operation: string, apiKey: string, firstPath: string): Promise<T[]> {
     const results: T[] = [];
     let path: string | null = firstPath;
     for (let page = 0; path && page < MAX_PAGES; page++) {
-      const body: Page<T> = await this.send<Page<T>>({ method: 'GET', path, apiKey });
+      const body: Page<T> = await this.send<Page<T>>({ operation, method: 'GET', path, apiKey });
       results.push(...(body.results ?? []));
       path = body.next ? this.nextPath(firstPath, body.next) : null;
     }
@@ -150,6 +171,7 @@ export class UltravoxClient implements OnModuleDestroy {
 
   async deleteWebhook(apiKey: string, webhookId: string): Promise<void> {
     await this.send<void>({
+      operation: 'delete_webhook',
       method: 'DELETE',
       path: `/api/webhooks/${encodeURIComponent(webhookId)}`,
       apiKey,
@@ -169,7 +191,18 @@ export class UltravoxClient implements OnModuleDestroy {
     }
   }
 
+  /** One HTTP request, timed in metrics by its operation and answer. */
   private async once<T>(call: Call): Promise<T> {
+    const started = performance.now();
+    let answer: UltravoxAnswer = 'unreachable';
+    try {
+      return await this.exchange<T>(call, (status) => (answer = status));
+    } finally {
+      this.metrics.ultravoxRequest(call.operation, answer, performance.now() - started);
+    }
+  }
+
+  private async exchange<T>(call: Call, answered: (status: UltravoxAnswer) => void): Promise<T> {
     const { timeoutMs, baseUrl } = this.config.ultravox;
     let response: Awaited<ReturnType<typeof request>>;
     try {
@@ -187,12 +220,14 @@ export class UltravoxClient implements OnModuleDestroy {
     } catch (err) {
       const name = (err as Error).name;
       if (name === 'TimeoutError' || name === 'AbortError') {
+        answered('timeout');
         throw new UltravoxError('timeout', `Ultravox did not answer within ${timeoutMs} ms`);
       }
       throw new UltravoxError('unavailable', `Ultravox could not be reached (${(err as Error).message})`);
     }
-    const text = await response.body.text();
     const { statusCode } = response;
+    answered(statusCode);
+    const text = await response.body.text();
     if (statusCode >= 200 && statusCode < 300) return (text ? JSON.parse(text) : undefined) as T;
     const failure = failureOf(statusCode);
     const retryAfterMs =

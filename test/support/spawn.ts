@@ -79,12 +79,16 @@ export function spawnNode(script: string, args: string[], env: Record<string, st
   return { child, exited, running: () => !done, output: () => ({ stdout, stderr }), stop };
 }
 
-/** Starts `node dist/src/main.js` as a worker process (APP_ROLE=worker) of the app with this environment. */
+/**
+ * Starts `node dist/src/main.js` as a worker process (APP_ROLE=worker) of the app with this environment.
+ * Its /metrics and /health listen on a port the system picks (METRICS_PORT=0) unless `overrides` names one,
+ * so workers of parallel specs never compete for the default 9464.
+ */
 export function spawnWorker(
   env: Record<string, string>,
   overrides: Record<string, string> = {},
 ): NodeProcess {
-  return spawnNode(MAIN_JS, [], childEnv({ ...env, APP_ROLE: 'worker', ...overrides }));
+  return spawnNode(MAIN_JS, [], childEnv({ ...env, APP_ROLE: 'worker', METRICS_PORT: '0', ...overrides }));
 }
 
 /** Runs `node <script> <args>` to completion; killed (and `timedOut`) if it runs longer than `timeoutMs`. */

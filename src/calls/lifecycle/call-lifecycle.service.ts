@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { isUUID } from 'class-validator';
 import { AgencySecrets } from '../../agencies/agency-secrets';
+import { Metrics } from '../../metrics/metrics';
 import { UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
 import { Call } from '../call.entity';
 import { classifyEnd, durationSeconds, mapTranscript, sentimentOf } from '../call-outcome';
@@ -28,6 +29,7 @@ export class CallLifecycleService {
     private readonly transitions: CallTransitions,
     private readonly ultravox: UltravoxClient,
     private readonly secrets: AgencySecrets,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Processes one stored webhook (call_events row); throws to be retried when Ultravox cannot be read. */
@@ -44,6 +46,7 @@ export class CallLifecycleService {
       await this.calls.recordDuration(call.id, durationSeconds(body.call));
     }
     await this.events.markProcessed(row.id, call.id);
+    this.metrics.eventProcessed(row.createdAt);
   }
 
   private async ended(call: Call, ended: UltravoxCall): Promise<void> {

@@ -2,6 +2,7 @@ import type { WebhookOutbox } from '../../webhooks/delivery/webhook-outbox.servi
 import type { Call } from '../call.entity';
 import type { CallTransitionsRepository } from './call-transitions.repository';
 import { CallTransitions } from './call-transitions.service';
+import { Metrics } from '../../metrics/metrics';
 
 const tx = { tx: true };
 
@@ -39,6 +40,7 @@ function setUp(callEnded = false) {
   const transitions = new CallTransitions(
     calls as unknown as CallTransitionsRepository,
     outbox as unknown as WebhookOutbox,
+    new Metrics(false),
   );
   const ended = jest.fn();
   transitions.onCampaignCallEnded(ended);

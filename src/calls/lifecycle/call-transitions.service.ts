@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Tx } from '../../database/sql';
+import { Metrics } from '../../metrics/metrics';
 import { WebhookOutbox } from '../../webhooks/delivery/webhook-outbox.service';
 import { Call } from '../call.entity';
 import { callEventFields } from '../call-payload';
@@ -35,6 +36,7 @@ export class CallTransitions {
   constructor(
     private readonly calls: CallTransitionsRepository,
     private readonly outbox: WebhookOutbox,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -92,8 +94,11 @@ export class CallTransitions {
    * A paused or canceled campaign's calls that have not rung yet → canceled (no webhook: they never
    * rang). A call already dialing is left to finish. Returns the withdrawn calls' ids.
    */
-  withdrawCampaignCalls(tx: Tx, campaignId: string, reason: WithdrawReason): Promise<string[]> {
-    return this.calls.withdrawCampaignCalls(tx, campaignId, reason);
+  async withdrawCampaignCalls(tx: Tx, campaignId: string, reason: WithdrawReason): Promise<string[]> {
+    const withdrawn = await this.calls.withdrawCampaignCalls(tx, campaignId, reason);
+    // Counted before the caller's transaction commits: a campaign whose pause then fails is rare.
+    this.metrics.callEnded('canceled', reason, withdrawn.length);
+    return withdrawn;
   }
 
   /** dialing/queued → in_progress, once; emits `call.started`. */
@@ -129,6 +134,9 @@ export class CallTransitions {
       return call.campaignId;
     });
     if (campaignId === undefined) return false;
+    if (event !== 'call.started') {
+      this.metrics.callEnded(event === 'call.completed' ? 'completed' : 'failed', changes.failureReason);
+    }
     if (campaignId && event !== 'call.started') {
       for (const listener of this.endedListeners) listener({ id: callId, campaignId });
     }

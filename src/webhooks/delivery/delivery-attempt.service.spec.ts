@@ -5,6 +5,7 @@ import type { Attempt, ClaimedDelivery, DeliveriesRepository } from './deliverie
 import type { DeliveryHttpClient, DeliveryResult } from './delivery-http.client';
 import { DeliveryAttemptService, RetryLater } from './delivery-attempt.service';
 import type { DeliveryStatus } from './webhook-delivery.entity';
+import { Metrics } from '../../metrics/metrics';
 
 const DELAYS = [30_000, 300_000];
 
@@ -62,6 +63,7 @@ function setUp(target: ClaimedDelivery | null, result: DeliveryResult) {
     deliveries as unknown as DeliveriesRepository,
     http as unknown as DeliveryHttpClient,
     secrets as unknown as AgencySecrets,
+    new Metrics(false),
   );
   return { service, calls, http };
 }

@@ -3,6 +3,7 @@ import { UnrecoverableError } from 'bullmq';
 import { AgencySecrets } from '../../agencies/agency-secrets';
 import { USER_AGENT } from '../../common/version';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { Metrics } from '../../metrics/metrics';
 import { DeliveryHttpClient, DeliveryResult } from './delivery-http.client';
 import { ClaimedDelivery, DeliveriesRepository } from './deliveries.repository';
 import { standardWebhookSignature, xSignature } from './signer';
@@ -42,6 +43,7 @@ export class DeliveryAttemptService {
     private readonly deliveries: DeliveriesRepository,
     private readonly http: DeliveryHttpClient,
     private readonly secrets: AgencySecrets,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -56,6 +58,7 @@ export class DeliveryAttemptService {
     }
     const at = new Date();
     const result = await this.http.post(target.url, this.headers(target, at), target.payload);
+    this.metrics.deliveryAttempt(result);
     await this.record(target, at, result, manual);
     return result;
   }
