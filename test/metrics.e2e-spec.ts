@@ -114,7 +114,7 @@ describe('GET /metrics with METRICS_TOKEN set (CONTRACT §8)', () => {
     expect(total(text, 'switchboard_webhook_delivery_attempts_total', { outcome: 'no_answer' })).toBe(0);
 
     // Endpoints by state; calls by status and by terminal outcome.
-    expect(samples(text, 'switchboard_webhook_endpoints', { state: 'active' })).toEqual([1]);
+    expect(samples(text, 'switchboard_webhook_endpoints', { state: 'healthy' })).toEqual([1]);
     expect(samples(text, 'switchboard_calls', { status: 'completed' })).toEqual([1]);
     expect(samples(text, 'switchboard_calls_ended_total', { status: 'completed', reason: 'none' })).toEqual([
       1,

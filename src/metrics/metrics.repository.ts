@@ -14,10 +14,11 @@ const CALLS_BY_STATUS = statement(
   `SELECT status, count(*)::int AS count FROM calls GROUP BY status`,
 );
 
-/** Paused: turned off by its agency; disabled: turned off by Switchboard (410 Gone, failing too long). */
+/** The states the API shows (endpointState in webhooks/endpoints): disabled, failing, healthy. */
 const ENDPOINTS_BY_STATE = statement(
   'metrics_endpoints_by_state',
-  `SELECT CASE WHEN active THEN 'active' WHEN disabled_reason IS NULL THEN 'paused' ELSE 'disabled' END AS state,
+  `SELECT CASE WHEN NOT active THEN 'disabled' WHEN failing_since IS NOT NULL THEN 'failing' ELSE 'healthy' END
+            AS state,
           count(*)::int AS count
      FROM webhook_endpoints GROUP BY 1`,
 );

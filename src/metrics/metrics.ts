@@ -108,7 +108,7 @@ export class Metrics {
 
   private readonly endpoints = this.scrapedGauge(
     'switchboard_webhook_endpoints',
-    'Webhook endpoints by state: active, paused (by its agency), disabled (by Switchboard)',
+    'Webhook endpoints by health state: healthy, failing (deliveries failing, paused), disabled',
     ['state'],
     (cluster) => cluster.endpointsByState(),
   );
