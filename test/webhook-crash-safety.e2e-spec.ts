@@ -11,7 +11,7 @@ import { startTestApp, TestApp } from './support/test-app';
 const REDIS_URL = `${process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'}/13`;
 const EVENTS = 300;
 
-describe('nothing lost: worker SIGKILL and Redis FLUSHDB mid-delivery (CONTRACT §6)', () => {
+describe('nothing lost: worker SIGKILL and Redis FLUSHDB mid-delivery, backlog parked at the endpoint cap (CONTRACT §6)', () => {
   let t: TestApp;
   let receiver: Receiver;
   let worker: NodeProcess | undefined;
@@ -24,7 +24,13 @@ describe('nothing lost: worker SIGKILL and Redis FLUSHDB mid-delivery (CONTRACT 
   beforeAll(async () => {
     receiver = await new Receiver().start();
     receiver.answer = () => ({ status: 204, delayMs: 15 });
-    t = await startTestApp({ APP_ROLE: 'api', REDIS_URL, WEBHOOK_RETRY_DELAYS: '200ms,400ms,800ms' });
+    // A cap well under the backlog: most deliveries wait parked when the worker dies and Redis is flushed.
+    t = await startTestApp({
+      APP_ROLE: 'api',
+      REDIS_URL,
+      WEBHOOK_RETRY_DELAYS: '200ms,400ms,800ms',
+      WEBHOOK_ENDPOINT_MAX_IN_FLIGHT: '3',
+    });
   });
   afterAll(async () => {
     await worker?.stop(2_000);
@@ -47,6 +53,7 @@ describe('nothing lost: worker SIGKILL and Redis FLUSHDB mid-delivery (CONTRACT 
       );
     }
     await waitFor(() => receiver.received.length >= 30, 20_000, 'the first deliveries');
+    expect(receiver.maxInFlight).toBeLessThanOrEqual(3);
     worker.child.kill('SIGKILL');
     await worker.exited;
     const redis = new Redis(REDIS_URL);

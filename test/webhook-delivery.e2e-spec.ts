@@ -90,6 +90,7 @@ describe('webhook delivery (CONTRACT §6)', () => {
     const delivery = await settled(webhookId, 'succeeded');
     expect(delivery).toMatchObject({
       webhook_id: webhookId,
+      endpoint_state: 'healthy',
       event_id,
       event: 'webhook.test',
       attempt_count: 1,

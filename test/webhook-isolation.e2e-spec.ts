@@ -120,6 +120,13 @@ describe('webhook isolation: one endpoint never delays another', () => {
         return state.state === 'failing' && state;
       });
       expect(Date.parse(failing.failing_since as string)).toBeGreaterThan(0);
+      const log = await api()
+        .get(`/api/v1/webhooks/${webhookId}/deliveries`)
+        .set('Authorization', agency.owner.auth)
+        .expect(200);
+      expect(log.body.data.map((d: { endpoint_state: string }) => d.endpoint_state)).toEqual(
+        Array(20).fill('failing'),
+      );
       // Only the attempts that found it failing were made; the rest of the backlog waits unattempted.
       const beforeProbes = flaky.received.length;
       expect(beforeProbes).toBeLessThanOrEqual(FAILURES_BEFORE_PAUSE + CAP);

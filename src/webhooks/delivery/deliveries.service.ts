@@ -5,6 +5,8 @@ import { DeliveriesRepository, DeliveryScope } from './deliveries.repository';
 import { DeliveryDto, DeliveryQueryDto } from './dto/delivery.dto';
 import { WebhookDelivery } from './webhook-delivery.entity';
 import { WebhookOutbox } from './webhook-outbox.service';
+import { endpointState } from '../endpoints/dto/webhook-endpoint.dto';
+import { WebhookEndpointsRepository } from '../endpoints/webhook-endpoints.repository';
 
 /** The delivery log (CONTRACT §6) and by-hand retries. */
 @Injectable()
@@ -12,6 +14,7 @@ export class DeliveriesService {
   constructor(
     private readonly deliveries: DeliveriesRepository,
     private readonly outbox: WebhookOutbox,
+    private readonly endpoints: WebhookEndpointsRepository,
   ) {}
 
   async list(agencyId: string, scope: DeliveryScope, query: DeliveryQueryDto): Promise<Page<DeliveryDto>> {
@@ -38,10 +41,14 @@ export class DeliveriesService {
   }
 
   private async withAttempts(deliveries: WebhookDelivery[]): Promise<DeliveryDto[]> {
-    const attempts = await this.deliveries.attemptsOf(deliveries.map((d) => d.id));
+    const [attempts, health] = await Promise.all([
+      this.deliveries.attemptsOf(deliveries.map((d) => d.id)),
+      this.endpoints.healthOf(deliveries.map((d) => d.endpointId)),
+    ]);
     return deliveries.map((d) => ({
       id: d.id,
       webhook_id: d.endpointId,
+      endpoint_state: endpointState(health.get(d.endpointId) ?? { active: false, failingSince: null }),
       event_id: d.eventId,
       event: d.eventType,
       status: d.status,

@@ -75,6 +75,18 @@ export class WebhookEndpointsRepository {
     return ids.map((id) => byId.get(id) ?? null);
   }
 
+  /** The endpoints' health fields, by id. */
+  async healthOf(
+    ids: readonly string[],
+  ): Promise<Map<string, Pick<WebhookEndpoint, 'active' | 'failingSince'>>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.endpoints.find({
+      where: { id: In([...new Set(ids)]) },
+      select: { id: true, active: true, failingSince: true },
+    });
+    return new Map(rows.map((row) => [row.id, row]));
+  }
+
   /** The endpoint was paused as unreachable: failing from now, unless it was already. */
   async markFailing(id: string): Promise<void> {
     await this.endpoints

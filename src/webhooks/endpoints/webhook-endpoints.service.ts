@@ -12,7 +12,7 @@ import { WebhookOutbox } from '../delivery/webhook-outbox.service';
 import { INTEGRATION_EVENTS, TEST_EVENT } from '../webhook-event-types';
 import {
   CreateWebhookDto,
-  EndpointState,
+  endpointState,
   UpdateWebhookDto,
   WebhookDto,
   WebhookWithSecretDto,
@@ -22,11 +22,6 @@ import { WebhookEndpointsRepository } from './webhook-endpoints.repository';
 
 /** How long a rotated-out secret keeps signing beside the new one. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
-
-export function endpointState(endpoint: Pick<WebhookEndpoint, 'active' | 'failingSince'>): EndpointState {
-  if (!endpoint.active) return 'disabled';
-  return endpoint.failingSince ? 'failing' : 'healthy';
-}
 
 function toDto(endpoint: WebhookEndpoint): WebhookDto {
   return {

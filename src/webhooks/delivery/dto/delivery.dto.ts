@@ -1,3 +1,5 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { ENDPOINT_STATES, EndpointState } from '../../endpoints/dto/webhook-endpoint.dto';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../../common/pagination';
 import type { DeliveryStatus } from '../webhook-delivery.entity';
@@ -17,6 +19,9 @@ export class DeliveryAttemptDto {
 export class DeliveryDto {
   id: string;
   webhook_id: string;
+  /** The endpoint's health now: `healthy`, `failing` (paused, deliveries waiting) or `disabled`. */
+  @ApiProperty({ enum: ENDPOINT_STATES })
+  endpoint_state: EndpointState;
   event_id: string;
   event: string;
   status: DeliveryStatus;

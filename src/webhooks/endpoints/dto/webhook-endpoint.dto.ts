@@ -73,6 +73,11 @@ export class UpdateWebhookDto {
 export const ENDPOINT_STATES = ['healthy', 'failing', 'disabled'] as const;
 export type EndpointState = (typeof ENDPOINT_STATES)[number];
 
+export function endpointState(endpoint: { active: boolean; failingSince: Date | null }): EndpointState {
+  if (!endpoint.active) return 'disabled';
+  return endpoint.failingSince ? 'failing' : 'healthy';
+}
+
 export class WebhookDto {
   webhookId: string;
   url: string;
