@@ -50,9 +50,6 @@ export class Metrics {
     registers: [],
   });
 
-  /** One child per (method, route, status): a Map lookup instead of prom-client's label hashing per request. */
-  private readonly httpChildren = new Map<string, Histogram.Internal<'method' | 'route' | 'status'>>();
-
   private readonly deliveryAttempts = new Counter({
     name: 'switchboard_webhook_delivery_attempts_total',
     help: 'Webhook delivery attempts, by outcome (succeeded, receiver_error: a non-2xx answer, no_answer)',
@@ -140,13 +137,7 @@ export class Metrics {
   /** `route` is the matched route pattern (`/api/v1/calls/:id`), undefined when no route matched. */
   httpRequest(method: string, route: string | undefined, status: number, elapsedMs: number): void {
     if (!this.enabled) return;
-    const key = `${method} ${route ?? ''} ${status}`;
-    let child = this.httpChildren.get(key);
-    if (!child) {
-      child = this.http.labels(method, route ?? UNMATCHED_ROUTE, String(status));
-      this.httpChildren.set(key, child);
-    }
-    child.observe(elapsedMs / 1000);
+    this.http.observe({ method, route: route ?? UNMATCHED_ROUTE, status }, elapsedMs / 1000);
   }
 
   deliveryAttempt(answer: DeliveryAnswer): void {
