@@ -6,7 +6,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { WebhookEndpointsRepository } from '../endpoints/webhook-endpoints.repository';
 import { attemptResultOf, DeliveryAttemptService, RetryLater } from './delivery-attempt.service';
 import type { DeliveryResult } from './delivery-http.client';
-import { AttemptVerdict, DeliveryRef, EndpointGate, PARKED_WAKE_MS, verdictOf } from './endpoint-gate';
+import { AttemptVerdict, DeliveryRef, EndpointGate, parkedWakeMs, verdictOf } from './endpoint-gate';
 
 /** How long a worker trusts what it read of an endpoint's throttle (a PATCH applies within this). */
 const RATE_LIMIT_TTL_MS = 5_000;
@@ -53,7 +53,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     const ref = { deliveryId, endpointId };
     const slot = await this.gate.acquire(ref, await this.rateLimitOf(endpointId));
     if (!slot.run) {
-      await job.moveToDelayed(Date.now() + (slot.waitMs ?? PARKED_WAKE_MS), token);
+      await job.moveToDelayed(Date.now() + (slot.waitMs ?? parkedWakeMs()), token);
       throw new DelayedError();
     }
     let result: DeliveryResult | null = null;

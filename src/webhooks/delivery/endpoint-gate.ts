@@ -17,10 +17,16 @@ export interface DeliveryRef {
 const LEASE_MARGIN_MS = 30_000;
 
 /**
- * A parked job wakes after this to ask for a slot again, should the release that hands it one be
- * lost (a worker killed between the two). Long, so a parked backlog costs the queue next to nothing.
+ * A parked job wakes after about this long to ask for a slot again, should the release that hands it
+ * one be lost (a worker killed between the two). Long, so a parked backlog costs the queue next to
+ * nothing, and spread (±50 %, parkedWakeMs) so that a backlog parked at once does not wake at once in
+ * front of other endpoints' deliveries.
  */
 export const PARKED_WAKE_MS = 120_000;
+
+export function parkedWakeMs(): number {
+  return Math.round(PARKED_WAKE_MS * (0.5 + Math.random()));
+}
 
 /** Attempts in a row that failed as an unreachable endpoint fails (timeout, connection, 5xx) before it is paused. */
 export const FAILURES_BEFORE_PAUSE = 5;
@@ -77,14 +83,14 @@ end
  * ADMIT: newly due deliveries, three keys each (inflight, parked, breaker). A delivery runs when its
  * endpoint is not paused, has a free slot and nothing parked ahead of it (a slot is reserved for it);
  * otherwise it is parked. Returns, per delivery, 0 (run) or how long its parked job should wait: until
- * the pause ends for the first one parked behind a pause (the probe), PARKED_WAKE_MS otherwise.
- * ARGV: cap, lease ms, parked wake ms, then the ids.
+ * the pause ends for the first one parked behind a pause (the probe), -1 otherwise (parkedWakeMs).
+ * ARGV: cap, lease ms, then the ids.
  */
 const ADMIT = `${PRELUDE}
-local cap, lease, wake = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local cap, lease = tonumber(ARGV[1]), tonumber(ARGV[2])
 local out = {}
 for i = 1, #KEYS, 3 do
-  local inflight, parked, brk, id = KEYS[i], KEYS[i + 1], KEYS[i + 2], ARGV[3 + (i + 2) / 3]
+  local inflight, parked, brk, id = KEYS[i], KEYS[i + 1], KEYS[i + 2], ARGV[2 + (i + 2) / 3]
   redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
   local state = breaker(brk, id)
   if state ~= 'open' and redis.call('ZSCORE', inflight, id) then
@@ -98,7 +104,7 @@ for i = 1, #KEYS, 3 do
     if state == 'open' and pausedUntil > now and redis.call('HSETNX', brk, 'probe_waker', id) == 1 then
       out[#out + 1] = pausedUntil - now
     else
-      out[#out + 1] = wake
+      out[#out + 1] = -1
     end
   end
 end
@@ -246,12 +252,13 @@ export class EndpointGate {
       ...keys,
       this.cap,
       this.leaseMs,
-      PARKED_WAKE_MS,
       ...deliveries.map((d) => d.deliveryId),
     );
     return {
       run: deliveries.filter((_, i) => waits[i] === 0),
-      parked: deliveries.flatMap((ref, i) => (waits[i] === 0 ? [] : [{ ref, wakeInMs: waits[i] }])),
+      parked: deliveries.flatMap((ref, i) =>
+        waits[i] === 0 ? [] : [{ ref, wakeInMs: waits[i] > 0 ? waits[i] : parkedWakeMs() }],
+      ),
     };
   }
 
