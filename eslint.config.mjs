@@ -16,7 +16,14 @@ const nodeGlobals = {
 };
 
 export default defineConfig(
-  globalIgnores(['dist/', 'node_modules/', 'coverage/', 'bench/results/']),
+  globalIgnores([
+    'dist/',
+    'node_modules/',
+    'coverage/',
+    'bench/results/',
+    'clients/typescript/dist/',
+    'clients/typescript/src/schema.ts',
+  ]),
   js.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -37,6 +37,8 @@ module.exports = {
       roots: ['<rootDir>/test'],
       testMatch: ['**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/support/global-setup.ts',
+      // Every answer read through supertest is checked against openapi.json.
+      setupFilesAfterEnv: ['<rootDir>/test/support/validate-responses.ts'],
     },
   ],
 };

@@ -1,6 +1,7 @@
 import type { RawServerDefault } from 'fastify';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -11,8 +12,11 @@ import { AllowedMethods } from './common/errors/allowed-methods';
 import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './common/errors/framework-errors';
 import { validationFailed } from './common/errors/validation';
 import { basicAuthMatches } from './common/http/basic-auth';
+import { ErrorDto } from './common/errors/error-body.dto';
 import { findUnstorableInput } from './common/http/storable-input';
 import { appLogger, registerRequestLogging } from './common/logging';
+import { completeDocument } from './common/openapi/complete-document';
+import { APP_VERSION } from './common/version';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { registerHttpMetrics } from './metrics/http-metrics';
 import { Metrics } from './metrics/metrics';
@@ -93,36 +97,49 @@ export function configureApp(app: NestFastifyApplication): void {
 
   registerRequestLogging(fastify, appLogger(app));
 
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openApiConfig()), {
+  SwaggerModule.setup('docs', app, () => createOpenApiDocument(app, config.publicBaseUrl), {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },
   });
 }
 
-function openApiConfig() {
-  return new DocumentBuilder()
+/**
+ * The OpenAPI document of this build: what the decorators and the Swagger plugin describe, completed
+ * with every operation's error codes and strict-reader-safe schemas. `npm run openapi` writes it to
+ * openapi.json; an e2e spec keeps the two equal.
+ */
+export function createOpenApiDocument(app: INestApplication, publicBaseUrl: string): OpenAPIObject {
+  return completeDocument(
+    SwaggerModule.createDocument(app, openApiConfig(publicBaseUrl), { extraModels: [ErrorDto] }),
+  );
+}
+
+function openApiConfig(publicBaseUrl: string): Omit<OpenAPIObject, 'paths'> {
+  const config = new DocumentBuilder()
     .setTitle('Switchboard API')
     .setDescription(
       'Store your Ultravox key, issue API keys, trigger outbound AI calls and receive signed call events. ' +
-        'Errors always have the shape `{"success": false, "error": {"code", "message", "hint"?, "details"?}}`.',
+        'Errors always have the shape `{"success": false, "error": {"code", "message", "hint"?, "details"?}}`; ' +
+        'each operation lists the codes it can answer, per status.',
     )
-    .setVersion(process.env.npm_package_version ?? '0.1.0')
+    .setVersion(APP_VERSION)
+    .addServer(publicBaseUrl)
     .addBearerAuth(
       { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'Dashboard user token' },
       JWT_SCHEME,
     )
-    .addBearerAuth(
-      {
-        type: 'http',
-        scheme: 'bearer',
-        description: 'Agency API key (`sb_live_…`) from POST /api/v1/integrations/api/key',
-      },
-      API_KEY_SCHEME,
-    )
+    .addSecurity(API_KEY_SCHEME, {
+      type: 'http',
+      scheme: 'bearer',
+      description: 'Agency API key (`sb_live_…`) from POST /api/v1/integrations/api/key',
+    })
     .addSecurity(METRICS_SCHEME, {
       type: 'http',
       scheme: 'bearer',
       description: 'METRICS_TOKEN, when the operator set one (GET /metrics)',
     })
     .build();
+  // DocumentBuilder.setLicense always writes a url; this API has no public licence page.
+  config.info.license = { name: 'UNLICENSED' };
+  return config;
 }

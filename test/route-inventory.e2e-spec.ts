@@ -90,4 +90,28 @@ describe('route inventory', () => {
       }
     }
   });
+
+  it('every documented operation is a route, with a summary and, per error status, the codes it answers', async () => {
+    const doc = (await request(t.url).get('/docs-json').expect(200)).body as {
+      paths: Record<
+        string,
+        Record<string, { summary?: string; responses: Record<string, { content?: Record<string, unknown> }> }>
+      >;
+    };
+    const routed = new Set(routes(t).map((r) => `${r.method} ${r.path}`));
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const name = `${method.toUpperCase()} ${path}`;
+        const errors = Object.entries(operation.responses).filter(([status]) => Number(status) >= 400);
+        expect({
+          name,
+          routed: routed.has(name),
+          summary: Boolean(operation.summary),
+          errorsWithoutCodes: errors
+            .filter(([, response]) => !JSON.stringify(response.content ?? {}).includes('"enum"'))
+            .map(([status]) => status),
+        }).toEqual({ name, routed: true, summary: true, errorsWithoutCodes: [] });
+      }
+    }
+  });
 });

@@ -2,7 +2,6 @@ import { Body, Controller, Get, Patch } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ANY_ROLE, Auth, CurrentAuth, WRITE_ROLES } from '../auth/auth.decorator';
 import type { AuthContext } from '../auth/auth-context';
-import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
 import { AgenciesService } from './agencies.service';
 import { AgencyResponseDto, UpdateAgencyDto } from './dto/agency.dto';
 
@@ -21,7 +20,6 @@ export class AgencyController {
   /** Renames the agency or sets its calling window (agents' own windows override it). */
   @Patch()
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(400)
   async update(@CurrentAuth() auth: AuthContext, @Body() dto: UpdateAgencyDto): Promise<AgencyResponseDto> {
     return { success: true, data: await this.agencies.updateSettings(auth.agencyId, dto) };
   }

@@ -3,8 +3,8 @@ import { ApiTags } from '@nestjs/swagger';
 import { ANY_ROLE, Auth, CurrentAuth, WRITE_ROLES } from '../auth/auth.decorator';
 import type { AuthContext } from '../auth/auth-context';
 import { uuidParam } from '../common/errors/validation';
-import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
-import { PageQueryDto } from '../common/pagination';
+import { ApiErrors } from '../common/errors/api-error-responses.decorator';
+import { PageQueryDto } from '../common/dto/page-query.dto';
 import { SuccessResponseDto } from '../common/dto/success-response.dto';
 import { AgentsService } from './agents.service';
 import { AgentListResponseDto, AgentResponseDto, CreateAgentDto, UpdateAgentDto } from './dto/agent.dto';
@@ -17,7 +17,6 @@ export class AgentsController {
   /** Creates an agent: the Ultravox agent to call with, its caller id, provider and calling window. */
   @Post()
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(400)
   async create(@CurrentAuth() auth: AuthContext, @Body() dto: CreateAgentDto): Promise<AgentResponseDto> {
     return { success: true, data: await this.agents.create(auth.agencyId, dto) };
   }
@@ -25,15 +24,15 @@ export class AgentsController {
   /** The agency's agents, newest first. */
   @Get()
   @Auth({ roles: ANY_ROLE, apiKey: true })
-  @ApiErrorResponses(400)
   async list(@CurrentAuth() auth: AuthContext, @Query() query: PageQueryDto): Promise<AgentListResponseDto> {
     const page = await this.agents.list(auth.agencyId, query);
     return { success: true, data: page.items, next_cursor: page.nextCursor };
   }
 
+  /** One agent of the agency. */
   @Get(':id')
   @Auth({ roles: ANY_ROLE, apiKey: true })
-  @ApiErrorResponses(404)
+  @ApiErrors({ 404: ['agent_not_found'] })
   async get(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,
@@ -44,7 +43,7 @@ export class AgentsController {
   /** Changes any of the agent's fields; `calling_window: null` removes the window. */
   @Patch(':id')
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(400, 404)
+  @ApiErrors({ 404: ['agent_not_found'] })
   async update(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,
@@ -56,7 +55,7 @@ export class AgentsController {
   /** Deletes the agent; it stops being the agency's default agent if it was. */
   @Delete(':id')
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(404)
+  @ApiErrors({ 404: ['agent_not_found'] })
   async remove(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DeepPartial, Repository } from 'typeorm';
-import { Page, PageQueryDto } from '../common/pagination';
+import { Page } from '../common/pagination';
+import { PageQueryDto } from '../common/dto/page-query.dto';
 import { paginate } from '../database/pagination';
 import { Agent } from './agent.entity';
 

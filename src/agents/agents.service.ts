@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/errors/api-error';
-import { Page, PageQueryDto } from '../common/pagination';
+import { Page } from '../common/pagination';
+import { PageQueryDto } from '../common/dto/page-query.dto';
 import { Agent } from './agent.entity';
 import { AgentsRepository } from './agents.repository';
 import { AgentDto, CreateAgentDto, UpdateAgentDto } from './dto/agent.dto';

@@ -5,10 +5,10 @@ import {
   SetMetadata,
   UseGuards,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ROLES, Role } from './roles';
-import { ErrorBodyDto } from '../common/errors/error-body.dto';
+import { ApiErrors } from '../common/errors/api-error-responses.decorator';
 import type { AuthContext } from './auth-context';
 import { MetricsTokenGuard } from './metrics-token.guard';
 
@@ -33,19 +33,20 @@ export const WRITE_ROLES: readonly Role[] = ['agency_owner', 'agency_admin'];
 export const OWNER_ONLY: readonly Role[] = ['agency_owner'];
 
 /** Declares who may call a route, and documents it in OpenAPI at the same time. */
-export function Auth(requirement: Omit<AuthRequirement, 'public'>) {
-  const decorators: Array<ClassDecorator & MethodDecorator> = [SetMetadata(AUTH_METADATA, requirement)];
+export function Auth(requirement: Omit<AuthRequirement, 'public'>): MethodDecorator {
+  const decorators: MethodDecorator[] = [SetMetadata(AUTH_METADATA, requirement)];
   if (requirement.roles) decorators.push(ApiBearerAuth(JWT_SCHEME));
   if (requirement.apiKey) decorators.push(ApiBearerAuth(API_KEY_SCHEME));
-  const who = [
-    requirement.roles ? `a user token (${requirement.roles.join(', ')})` : null,
-    requirement.apiKey ? 'the agency API key' : null,
-  ].filter(Boolean);
+  // What the guard answers: any valid JWT of a user outside every agency is 403 not_agency_user, a
+  // role outside `roles` 403 insufficient_role; an API key may be disabled or over its rate limit.
+  const forbidden = ['not_agency_user'];
+  if (requirement.roles && requirement.roles.length < ROLES.length) forbidden.push('insufficient_role');
+  if (requirement.apiKey) forbidden.push('api_disabled');
   decorators.push(
-    ApiUnauthorizedResponse({ type: ErrorBodyDto, description: `Missing or invalid ${who.join(' or ')}` }),
-    ApiForbiddenResponse({
-      type: ErrorBodyDto,
-      description: 'Not allowed for this caller (role, or API access disabled)',
+    ApiErrors({
+      401: ['unauthorized'],
+      403: forbidden,
+      ...(requirement.apiKey ? { 429: ['rate_limited'] } : {}),
     }),
   );
   return applyDecorators(...decorators);
@@ -60,10 +61,7 @@ export const MetricsAuth = () =>
     SetMetadata(AUTH_METADATA, { metricsToken: true } satisfies AuthRequirement),
     UseGuards(MetricsTokenGuard),
     ApiBearerAuth(METRICS_SCHEME),
-    ApiUnauthorizedResponse({
-      type: ErrorBodyDto,
-      description: 'METRICS_TOKEN is set and the request does not carry it',
-    }),
+    ApiErrors({ 401: ['unauthorized'] }),
   );
 
 export const CurrentAuth = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthContext => {

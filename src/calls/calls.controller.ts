@@ -1,10 +1,11 @@
-import { Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ANY_ROLE, Auth, CurrentAuth } from '../auth/auth.decorator';
 import type { AuthContext } from '../auth/auth-context';
-import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
+import { ApiErrors } from '../common/errors/api-error-responses.decorator';
 import { uuidParam, validationFailed } from '../common/errors/validation';
+import { RequestHeader } from '../common/http/request-header.decorator';
 import { CallQueriesService } from './call-queries.service';
 import { CallsService } from './calls.service';
 import { CallListResponseDto, CallQueryDto, CallResponseDto } from './dto/call.dto';
@@ -34,12 +35,17 @@ export class CallsController {
   @Auth({ apiKey: true })
   @ApiBody({ type: TriggerCallDto })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Up to 255 characters; kept 24 h' })
-  @ApiErrorResponses(400, 404, 409, 422, 429)
+  @ApiErrors({
+    400: ['no_agent'],
+    404: ['agent_not_found'],
+    409: ['idempotency_key_in_progress'],
+    422: ['agent_has_no_phone_number', 'ultravox_not_configured', 'number_on_dnc', 'idempotency_key_reused'],
+  })
   async trigger(
     @CurrentAuth() auth: AuthContext,
     @TriggerCallBody() dto: TriggerCallDto,
     @Res({ passthrough: true }) reply: FastifyReply,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @RequestHeader('Idempotency-Key') idempotencyKey?: string,
   ): Promise<TriggerCallResponseDto> {
     if (idempotencyKey === undefined) return this.calls.trigger(auth.agencyId, dto);
     if (idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY) {
@@ -60,7 +66,6 @@ export class CallsController {
   /** The agency's calls, newest first; filter by status, agent, campaign or phone. */
   @Get('api/v1/calls')
   @Auth({ roles: ANY_ROLE, apiKey: true })
-  @ApiErrorResponses(400)
   async list(@CurrentAuth() auth: AuthContext, @Query() query: CallQueryDto): Promise<CallListResponseDto> {
     const page = await this.queries.list(auth.agencyId, query);
     return { success: true, data: page.items, next_cursor: page.nextCursor };
@@ -69,7 +74,7 @@ export class CallsController {
   /** One call with its transcript, summary, sentiment and the timeline of what happened. */
   @Get('api/v1/calls/:id')
   @Auth({ roles: ANY_ROLE, apiKey: true })
-  @ApiErrorResponses(404)
+  @ApiErrors({ 404: ['call_not_found'] })
   async get(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,

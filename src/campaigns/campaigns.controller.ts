@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nes
 import { ApiTags } from '@nestjs/swagger';
 import { ANY_ROLE, Auth, CurrentAuth, WRITE_ROLES } from '../auth/auth.decorator';
 import type { AuthContext } from '../auth/auth-context';
-import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
+import { ApiErrors } from '../common/errors/api-error-responses.decorator';
 import { uuidParam } from '../common/errors/validation';
 import { CampaignsService } from './campaigns.service';
 import {
@@ -21,7 +21,7 @@ export class CampaignsController {
   /** Creates a draft campaign: who calls, how many at once, when, and what is retried. */
   @Post()
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(400, 404)
+  @ApiErrors({ 404: ['agent_not_found'] })
   async create(
     @CurrentAuth() auth: AuthContext,
     @Body() dto: CreateCampaignDto,
@@ -32,7 +32,6 @@ export class CampaignsController {
   /** The agency's campaigns, newest first, each with live contact stats. */
   @Get()
   @Auth({ roles: ANY_ROLE, apiKey: true })
-  @ApiErrorResponses(400)
   async list(
     @CurrentAuth() auth: AuthContext,
     @Query() query: CampaignQueryDto,
@@ -41,9 +40,10 @@ export class CampaignsController {
     return { success: true, data: page.items, next_cursor: page.nextCursor };
   }
 
+  /** One campaign with its live contact stats. */
   @Get(':id')
   @Auth({ roles: ANY_ROLE, apiKey: true })
-  @ApiErrorResponses(404)
+  @ApiErrors({ 404: ['campaign_not_found'] })
   async get(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,
@@ -54,7 +54,7 @@ export class CampaignsController {
   /** Changes a draft campaign (409 once started). */
   @Patch(':id')
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(400, 404, 409)
+  @ApiErrors({ 404: ['campaign_not_found', 'agent_not_found'], 409: ['campaign_not_draft'] })
   async update(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,
@@ -67,7 +67,11 @@ export class CampaignsController {
   @Post(':id/start')
   @HttpCode(200)
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(404, 409, 422)
+  @ApiErrors({
+    404: ['campaign_not_found', 'agent_not_found'],
+    409: ['invalid_transition', 'campaign_empty'],
+    422: ['no_agent', 'agent_has_no_phone_number', 'ultravox_not_configured'],
+  })
   async start(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,
@@ -79,7 +83,7 @@ export class CampaignsController {
   @Post(':id/pause')
   @HttpCode(200)
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(404, 409)
+  @ApiErrors({ 404: ['campaign_not_found'], 409: ['invalid_transition'] })
   async pause(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,
@@ -91,7 +95,7 @@ export class CampaignsController {
   @Post(':id/resume')
   @HttpCode(200)
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(404, 409)
+  @ApiErrors({ 404: ['campaign_not_found'], 409: ['invalid_transition'] })
   async resume(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,
@@ -103,7 +107,7 @@ export class CampaignsController {
   @Post(':id/cancel')
   @HttpCode(200)
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(404, 409)
+  @ApiErrors({ 404: ['campaign_not_found'], 409: ['invalid_transition'] })
   async cancel(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, DeepPartial, Repository } from 'typeorm';
-import { Page, PageQueryDto } from '../common/pagination';
+import { Page } from '../common/pagination';
+import { PageQueryDto } from '../common/dto/page-query.dto';
 import { paginate } from '../database/pagination';
 import { Db, literals, runSql, statement, Tx } from '../database/sql';
 import { Campaign, CampaignStatus, ContactStatus } from './campaign.entity';

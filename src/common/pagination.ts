@@ -1,21 +1,5 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, isUUID, Max, Min } from 'class-validator';
+import { isUUID } from 'class-validator';
 import { ApiError } from './errors/api-error';
-
-export class PageQueryDto {
-  /** Page size, 1 to 100. */
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number = 50;
-
-  /** `next_cursor` of the previous page. */
-  @IsOptional()
-  @IsString()
-  cursor?: string;
-}
 
 export interface Page<T> {
   items: T[];

@@ -1,5 +1,6 @@
 import { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
-import { decodeCursor, encodeCursor, Page, PageQueryDto } from '../common/pagination';
+import { decodeCursor, encodeCursor, Page } from '../common/pagination';
+import { PageQueryDto } from '../common/dto/page-query.dto';
 
 /**
  * Keyset pagination, newest first, over an entity with `created_at` and `id` columns. Stable under

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@ne
 import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { ANY_ROLE, Auth, CurrentAuth, WRITE_ROLES } from '../auth/auth.decorator';
 import type { AuthContext } from '../auth/auth-context';
-import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
+import { ApiErrors } from '../common/errors/api-error-responses.decorator';
 import { SuccessResponseDto } from '../common/dto/success-response.dto';
 import { DncNumbersPipe, E164ParamPipe } from './dnc.pipes';
 import { DncService } from './dnc.service';
@@ -16,7 +16,6 @@ export class DncController {
   /** The agency's do-not-call list, newest first; `phone` checks one number. */
   @Get()
   @Auth({ roles: ANY_ROLE, apiKey: true })
-  @ApiErrorResponses(400)
   async list(@CurrentAuth() auth: AuthContext, @Query() query: DncQueryDto): Promise<DncListResponseDto> {
     const page = await this.dnc.list(auth.agencyId, query);
     return { success: true, data: page.items, next_cursor: page.nextCursor };
@@ -29,7 +28,6 @@ export class DncController {
   @Post()
   @HttpCode(200)
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(400)
   async add(
     @CurrentAuth() auth: AuthContext,
     @Body(DncNumbersPipe) dto: AddDncNumbersDto,
@@ -42,7 +40,7 @@ export class DncController {
   @Delete(':phone')
   @Auth({ roles: WRITE_ROLES, apiKey: true })
   @ApiParam({ name: 'phone', description: 'E.164, URL-encoded: `%2B15551234567`' })
-  @ApiErrorResponses(400, 404)
+  @ApiErrors({ 404: ['dnc_number_not_found'] })
   async remove(
     @CurrentAuth() auth: AuthContext,
     @Param('phone', E164ParamPipe) phone: string,

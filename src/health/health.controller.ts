@@ -1,5 +1,5 @@
 import { Controller, Get, HttpStatus, Inject } from '@nestjs/common';
-import { ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import {
   HealthCheckService,
   HealthIndicatorResult,
@@ -9,15 +9,9 @@ import {
 import Redis from 'ioredis';
 import { Public } from '../auth/auth.decorator';
 import { ApiError } from '../common/errors/api-error';
-import { ErrorBodyDto } from '../common/errors/error-body.dto';
+import { ApiErrors } from '../common/errors/api-error-responses.decorator';
 import { REDIS } from '../common/redis/redis.module';
-
-export class HealthDto {
-  /** `ok` */
-  status: string;
-  /** Each dependency and its state, e.g. `{"postgres": {"status": "up"}}`. */
-  details: Record<string, { status: string }>;
-}
+import { HealthDto } from './dto/health.dto';
 
 const PROBE_TIMEOUT_MS = 2_000;
 
@@ -34,7 +28,7 @@ export class HealthController {
   /** 200 when Postgres and Redis answer; 503 naming what is down. */
   @Get()
   @Public()
-  @ApiServiceUnavailableResponse({ type: ErrorBodyDto })
+  @ApiErrors({ 503: ['unhealthy'] })
   async check(): Promise<HealthDto> {
     try {
       const result = await this.health.check([

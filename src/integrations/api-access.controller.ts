@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ANY_ROLE, Auth, CurrentAuth, OWNER_ONLY, WRITE_ROLES } from '../auth/auth.decorator';
 import type { AuthContext } from '../auth/auth-context';
-import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
+import { ApiErrors } from '../common/errors/api-error-responses.decorator';
 import { ApiAccessService } from './api-access.service';
 import { ApiAccessResponseDto, NewApiKeyResponseDto, UpdateApiAccessDto } from './dto/api-access.dto';
 
@@ -29,7 +29,7 @@ export class ApiAccessController {
   /** Changes any of `enabled`, `webhook_url`, `default_agent_id`. */
   @Patch()
   @Auth({ roles: WRITE_ROLES })
-  @ApiErrorResponses(400, 404)
+  @ApiErrors({ 404: ['agent_not_found'] })
   async update(
     @CurrentAuth() auth: AuthContext,
     @Body() dto: UpdateApiAccessDto,

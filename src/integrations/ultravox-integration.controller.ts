@@ -3,7 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ANY_ROLE, Auth, CurrentAuth, OWNER_ONLY } from '../auth/auth.decorator';
 import type { AuthContext } from '../auth/auth-context';
 import { SuccessResponseDto } from '../common/dto/success-response.dto';
-import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
+import { ApiErrors } from '../common/errors/api-error-responses.decorator';
 import {
   SaveUltravoxIntegrationDto,
   SaveUltravoxIntegrationResponseDto,
@@ -24,7 +24,7 @@ export class UltravoxIntegrationController {
   @Post('functions/v1/save-ultravox-integration')
   @HttpCode(200)
   @Auth({ roles: OWNER_ONLY })
-  @ApiErrorResponses(400, 502)
+  @ApiErrors({ 400: ['ultravox_key_rejected'], 502: ['ultravox_unavailable'] })
   async save(
     @CurrentAuth() auth: AuthContext,
     @Body() dto: SaveUltravoxIntegrationDto,
@@ -52,7 +52,7 @@ export class UltravoxIntegrationController {
   @HttpCode(200)
   @Auth({ roles: OWNER_ONLY })
   @ApiOperation({ summary: 'Rotate the ingest URL secret' })
-  @ApiErrorResponses(502)
+  @ApiErrors({ 400: ['ultravox_key_rejected'], 502: ['ultravox_unavailable'] })
   async rotate(@CurrentAuth() auth: AuthContext): Promise<WebhookUrlResponseDto> {
     return { success: true, webhook_url: await this.integration.rotateIngestSecret(auth.agencyId) };
   }

@@ -1,5 +1,5 @@
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
-import { PageQueryDto } from '../../common/pagination';
+import { PageQueryDto } from '../../common/dto/page-query.dto';
 import { IsE164 } from '../../common/phone';
 import { CALL_STATUSES, CallStatus } from '../call.entity';
 

@@ -1,8 +1,9 @@
-import { Controller, Headers, HttpCode, Param, Post, RawBodyRequest, Req } from '@nestjs/common';
-import { ApiBody, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, HttpCode, Param, Post, RawBodyRequest, Req } from '@nestjs/common';
+import { ApiBody, ApiHeader, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Public } from '../../auth/auth.decorator';
-import { ApiErrorResponses } from '../../common/errors/api-error-responses.decorator';
+import { ApiErrors } from '../../common/errors/api-error-responses.decorator';
+import { RequestHeader } from '../../common/http/request-header.decorator';
 import { RedactInLogs } from '../../common/logging';
 import { IngestService } from './ingest.service';
 
@@ -27,14 +28,20 @@ export class IngestController {
       properties: { event: { type: 'string' }, call: { type: 'object' } },
     },
   })
+  @ApiHeader({
+    name: 'X-Ultravox-Webhook-Signature',
+    required: false,
+    description: 'Required once a signing secret was registered (`register_webhook`)',
+  })
+  @ApiHeader({ name: 'X-Ultravox-Webhook-Timestamp', required: false, description: 'Signed with the body' })
   @ApiNoContentResponse({ description: 'Stored (or a duplicate, or an event Switchboard does not use)' })
-  @ApiErrorResponses(400, 401, 404)
+  @ApiErrors({ 400: ['invalid_webhook'], 401: ['invalid_signature'], 404: ['not_found'] })
   async receive(
     @Param('agencyId') agencyId: string,
     @Param('webhookSecret') secret: string,
     @Req() request: RawBodyRequest<FastifyRequest>,
-    @Headers('x-ultravox-webhook-signature') signature?: string,
-    @Headers('x-ultravox-webhook-timestamp') timestamp?: string,
+    @RequestHeader('X-Ultravox-Webhook-Signature') signature?: string,
+    @RequestHeader('X-Ultravox-Webhook-Timestamp') timestamp?: string,
   ): Promise<void> {
     await this.ingest.ingest({
       agencyId,

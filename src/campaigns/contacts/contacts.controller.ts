@@ -1,10 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiPayloadTooLargeResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
 import { ANY_ROLE, Auth, CurrentAuth, WRITE_ROLES } from '../../auth/auth.decorator';
 import type { AuthContext } from '../../auth/auth-context';
-import { ApiErrorResponses } from '../../common/errors/api-error-responses.decorator';
-import { ErrorBodyDto } from '../../common/errors/error-body.dto';
+import { ApiErrors } from '../../common/errors/api-error-responses.decorator';
 import { uuidParam } from '../../common/errors/validation';
 import { ContactImportService } from './contact-import.service';
 import { CampaignContactsService } from './contacts.service';
@@ -49,11 +48,11 @@ export class CampaignContactsController {
   @Auth({ roles: WRITE_ROLES, apiKey: true })
   @ApiConsumes('application/json', 'text/csv')
   @ApiBody({ type: [ImportContactDto], description: IMPORT_BODY_DESCRIPTION })
-  @ApiErrorResponses(400, 404, 409)
-  @ApiPayloadTooLargeResponse({
-    type: ErrorBodyDto,
-    description:
-      'More than 100,000 rows (`too_many_rows`) or a body past its size limit; nothing was imported',
+  @ApiErrors({
+    400: ['invalid_csv'],
+    404: ['campaign_not_found'],
+    409: ['campaign_closed'],
+    413: ['too_many_rows', 'payload_too_large'],
   })
   async import(
     @CurrentAuth() auth: AuthContext,
@@ -68,7 +67,7 @@ export class CampaignContactsController {
   /** The campaign's contacts in import order (earlier imports first, then by row), with their calls' progress. */
   @Get()
   @Auth({ roles: ANY_ROLE, apiKey: true })
-  @ApiErrorResponses(400, 404)
+  @ApiErrors({ 404: ['campaign_not_found'] })
   async list(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,

@@ -14,7 +14,7 @@ import {
   Min,
 } from 'class-validator';
 import { CallingWindowDto, OptionalNested } from '../../common/calling-window/calling-window.dto';
-import { PageQueryDto } from '../../common/pagination';
+import { PageQueryDto } from '../../common/dto/page-query.dto';
 import { CAMPAIGN_STATUSES, CampaignStatus, RETRYABLE_OUTCOMES, RetryableOutcome } from '../campaign.entity';
 import { OptionalNotNull } from '../../common/dto/optional-not-null';
 

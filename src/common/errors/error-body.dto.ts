@@ -19,6 +19,6 @@ export class ErrorDto {
 /** The body of every error answer (CONTRACT §4). */
 export class ErrorBodyDto {
   /** Always false. */
-  success: boolean;
+  success: false;
   error: ErrorDto;
 }

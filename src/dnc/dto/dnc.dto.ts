@@ -1,5 +1,5 @@
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, MaxLength } from 'class-validator';
-import { PageQueryDto } from '../../common/pagination';
+import { PageQueryDto } from '../../common/dto/page-query.dto';
 import { IsE164 } from '../../common/phone';
 
 export const MAX_NUMBERS_PER_REQUEST = 10_000;

@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { ANY_ROLE, Auth, CurrentAuth, WRITE_ROLES } from '../../auth/auth.decorator';
 import type { AuthContext } from '../../auth/auth-context';
 import { uuidParam } from '../../common/errors/validation';
-import { ApiErrorResponses } from '../../common/errors/api-error-responses.decorator';
+import { ApiErrors } from '../../common/errors/api-error-responses.decorator';
 import { DeliveriesService } from './deliveries.service';
 import { DeliveryListResponseDto, DeliveryQueryDto, DeliveryResponseDto } from './dto/delivery.dto';
 
@@ -15,7 +15,6 @@ export class DeliveriesController {
   /** Deliveries to the integration page's webhook_url, newest first, each with every attempt. */
   @Get('api/v1/integrations/api/deliveries')
   @Auth({ roles: ANY_ROLE, apiKey: true })
-  @ApiErrorResponses(400)
   async integrationDeliveries(
     @CurrentAuth() auth: AuthContext,
     @Query() query: DeliveryQueryDto,
@@ -24,9 +23,10 @@ export class DeliveriesController {
     return { success: true, data: page.items, next_cursor: page.nextCursor };
   }
 
+  /** One delivery with every attempt: status code, duration, error and the first 1 KB of the answer. */
   @Get('api/v1/webhook-deliveries/:id')
   @Auth({ roles: ANY_ROLE, apiKey: true })
-  @ApiErrorResponses(404)
+  @ApiErrors({ 404: ['delivery_not_found'] })
   async get(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,
@@ -38,7 +38,7 @@ export class DeliveriesController {
   @Post('api/v1/webhook-deliveries/:id/retry')
   @HttpCode(202)
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(404)
+  @ApiErrors({ 404: ['delivery_not_found'] })
   async retry(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,

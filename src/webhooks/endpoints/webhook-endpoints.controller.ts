@@ -3,8 +3,8 @@ import { ApiTags } from '@nestjs/swagger';
 import { ANY_ROLE, Auth, CurrentAuth, WRITE_ROLES } from '../../auth/auth.decorator';
 import type { AuthContext } from '../../auth/auth-context';
 import { uuidParam } from '../../common/errors/validation';
-import { ApiErrorResponses } from '../../common/errors/api-error-responses.decorator';
-import { PageQueryDto } from '../../common/pagination';
+import { ApiErrors } from '../../common/errors/api-error-responses.decorator';
+import { PageQueryDto } from '../../common/dto/page-query.dto';
 import { SuccessResponseDto } from '../../common/dto/success-response.dto';
 import { DeliveriesService } from '../delivery/deliveries.service';
 import { DeliveryListResponseDto, DeliveryQueryDto } from '../delivery/dto/delivery.dto';
@@ -29,7 +29,6 @@ export class WebhookEndpointsController {
   /** Creates an endpoint. The `whsec_` secret is in this answer only (and at rotation). */
   @Post()
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(400)
   async create(
     @CurrentAuth() auth: AuthContext,
     @Body() dto: CreateWebhookDto,
@@ -40,7 +39,6 @@ export class WebhookEndpointsController {
   /** The agency's endpoints, newest first (without secrets). */
   @Get()
   @Auth({ roles: ANY_ROLE, apiKey: true })
-  @ApiErrorResponses(400)
   async list(
     @CurrentAuth() auth: AuthContext,
     @Query() query: PageQueryDto,
@@ -49,9 +47,10 @@ export class WebhookEndpointsController {
     return { success: true, data: page.items, next_cursor: page.nextCursor };
   }
 
+  /** One endpoint of the agency, without its secret. */
   @Get(':id')
   @Auth({ roles: ANY_ROLE, apiKey: true })
-  @ApiErrorResponses(404)
+  @ApiErrors({ 404: ['webhook_not_found'] })
   async get(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,
@@ -62,7 +61,7 @@ export class WebhookEndpointsController {
   /** Changes url, events or active (true re-enables an endpoint switched off after a 410). */
   @Patch(':id')
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(400, 404)
+  @ApiErrors({ 404: ['webhook_not_found'] })
   async update(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,
@@ -74,7 +73,7 @@ export class WebhookEndpointsController {
   /** Deletes the endpoint and its delivery log. */
   @Delete(':id')
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(404)
+  @ApiErrors({ 404: ['webhook_not_found'] })
   async remove(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,
@@ -87,7 +86,7 @@ export class WebhookEndpointsController {
   @Post(':id/rotate-secret')
   @HttpCode(200)
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(404)
+  @ApiErrors({ 404: ['webhook_not_found'] })
   async rotate(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,
@@ -99,7 +98,7 @@ export class WebhookEndpointsController {
   @Post(':id/test')
   @HttpCode(202)
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrorResponses(404)
+  @ApiErrors({ 404: ['webhook_not_found'] })
   async test(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,
@@ -111,7 +110,7 @@ export class WebhookEndpointsController {
   /** This endpoint's deliveries, newest first, each with every attempt. Filter by `status` and `event`. */
   @Get(':id/deliveries')
   @Auth({ roles: ANY_ROLE, apiKey: true })
-  @ApiErrorResponses(400, 404)
+  @ApiErrors({ 404: ['webhook_not_found'] })
   async deliveriesOf(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DeepPartial, In, Repository } from 'typeorm';
-import { Page, PageQueryDto } from '../../common/pagination';
+import { Page } from '../../common/pagination';
+import { PageQueryDto } from '../../common/dto/page-query.dto';
 import { batchPerTick } from '../../database/batch-per-tick';
 import { paginate } from '../../database/pagination';
 import type { Tx } from '../../database/sql';

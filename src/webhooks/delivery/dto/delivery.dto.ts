@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ENDPOINT_STATES, EndpointState } from '../../endpoints/dto/webhook-endpoint.dto';
 import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
-import { PageQueryDto } from '../../../common/pagination';
+import { PageQueryDto } from '../../../common/dto/page-query.dto';
 import type { DeliveryStatus } from '../webhook-delivery.entity';
 
 export class DeliveryAttemptDto {
