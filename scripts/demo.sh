@@ -10,9 +10,12 @@
 # a fresh 24 h token each time). A demo still running from this directory is stopped first. Works
 # without a terminal too (`bash scripts/demo.sh > demo.out 2>&1 &`, stopped with SIGTERM).
 #
-# Settings: .env.demo (DATABASE_URL, JWT_SECRET, ENCRYPTION_KEY, BULL_BOARD_*) wins over the
-# environment. From the environment: PORT (3000), ULTRAVOX_SIM_PORT (4100), REDIS_URL, LOG_LEVEL and
-# any other Switchboard variable; DEMO_START_TIMEOUT (seconds, default 90) bounds each start-up wait.
+# Settings: .env.demo (DATABASE_URL, REDIS_URL, JWT_SECRET, ENCRYPTION_KEY, BULL_BOARD_*) wins over the
+# environment. The first run writes it, taking DATABASE_URL and REDIS_URL from the environment when
+# they are set (default: postgres://postgres@127.0.0.1:5432/switchboard_demo, redis://127.0.0.1:6379),
+# so later runs find what the first one stored. From the environment: PORT (3000), ULTRAVOX_SIM_PORT
+# (4100), LOG_LEVEL and any other Switchboard variable; DEMO_START_TIMEOUT (seconds, default 90)
+# bounds each start-up wait.
 # Start over: stop the demo, `rm -rf .demo .env.demo`, `dropdb -h 127.0.0.1 -U postgres switchboard_demo`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -191,7 +194,8 @@ load_settings() {
         process.stdout.write([
           "# Switchboard demo settings: written once by scripts/demo.sh, reused by every later run so that",
           "# what the demo stored stays decryptable. Local development only; never commit this file.",
-          "DATABASE_URL=postgres://postgres@127.0.0.1:5432/switchboard_demo",
+          "DATABASE_URL=" + (process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/switchboard_demo"),
+          "REDIS_URL=" + (process.env.REDIS_URL || "redis://127.0.0.1:6379"),
           "JWT_SECRET=" + randomBytes(32).toString("hex"),
           "ENCRYPTION_KEY=" + randomBytes(32).toString("base64"),
           "BULL_BOARD_USERNAME=admin",
