@@ -27,8 +27,7 @@ export class CallsController {
   /**
    * Places an outbound AI call. Inside the calling window it is `queued` and dialed at once; outside,
    * `scheduled` and dialed when the window opens. With `Idempotency-Key`, a repeat within 24 h returns
-   * the first answer (header `Idempotent-Replayed: true`) and places no second call. A calling window
-   * stored invalid (the agent's or the agency's) answers 422 `invalid_calling_window` naming the setting.
+   * the first answer (header `Idempotent-Replayed: true`) and places no second call.
    */
   @Post('api/trigger-call')
   @HttpCode(200)
@@ -39,7 +38,13 @@ export class CallsController {
     400: ['no_agent'],
     404: ['agent_not_found'],
     409: ['idempotency_key_in_progress'],
-    422: ['agent_has_no_phone_number', 'ultravox_not_configured', 'number_on_dnc', 'idempotency_key_reused'],
+    422: [
+      'agent_has_no_phone_number',
+      'ultravox_not_configured',
+      'number_on_dnc',
+      'idempotency_key_reused',
+      'invalid_calling_window',
+    ],
   })
   async trigger(
     @CurrentAuth() auth: AuthContext,

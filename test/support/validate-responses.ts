@@ -7,7 +7,11 @@ import { OpenApiResponses } from './openapi-responses';
  * spec that produced it). An undocumented status or error code fails too: the document stays complete.
  * Specs whose point is traffic outside the API (raw sockets, malformed HTTP) are exempt by name.
  */
-const EXEMPT_SPECS: RegExp[] = [];
+const EXEMPT_SPECS: RegExp[] = [
+  // Writes settings the API refuses straight into Postgres (a calling_window of [] or 'mon'), so the
+  // answers it reads show them as stored: outside the schemas on purpose.
+  /stored-settings\.e2e-spec\.ts$/,
+];
 
 const testPath = expect.getState().testPath ?? '';
 if (!EXEMPT_SPECS.some((pattern) => pattern.test(testPath))) {

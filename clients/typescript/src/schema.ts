@@ -1055,6 +1055,11 @@ export interface components {
             agent_id: string | null;
             /** @enum {string} */
             status: "canceled" | "draft" | "finished" | "paused" | "running";
+            /**
+             * @description Why Switchboard paused the campaign itself: a setting stored invalid, e.g.
+             *     `invalid_calling_window: …` with what to fix. Null when not paused, or paused by request.
+             */
+            paused_reason: string | null;
             max_concurrency: number;
             calling_window: {
                 /** @description IANA time zone, e.g. `America/New_York`. */
@@ -6035,7 +6040,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Well-formed but not possible now. Codes: `agent_has_no_phone_number`, `idempotency_key_reused`, `number_on_dnc`, `ultravox_not_configured`. */
+            /** @description Well-formed but not possible now. Codes: `agent_has_no_phone_number`, `idempotency_key_reused`, `invalid_calling_window`, `number_on_dnc`, `ultravox_not_configured`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6046,7 +6051,7 @@ export interface operations {
                         success: false;
                         error: components["schemas"]["ErrorDto"] & {
                             /** @enum {string} */
-                            code?: "agent_has_no_phone_number" | "idempotency_key_reused" | "number_on_dnc" | "ultravox_not_configured";
+                            code?: "agent_has_no_phone_number" | "idempotency_key_reused" | "invalid_calling_window" | "number_on_dnc" | "ultravox_not_configured";
                         };
                     };
                 };

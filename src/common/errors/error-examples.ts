@@ -24,6 +24,7 @@ export const ERROR_EXAMPLES: Readonly<Record<string, string>> = {
   agent_not_found: 'No agent 6f1c… in this agency',
   agent_has_no_phone_number: 'Agent Sales has no phone number to call from',
   ultravox_not_configured: 'This agency has not saved an Ultravox API key',
+  invalid_calling_window: "the agent's calling_window is stored invalid: start must be HH:MM",
   number_on_dnc: "+15551234567 is on this agency's do-not-call list",
   idempotency_key_reused: 'This Idempotency-Key was used with a different request body',
   idempotency_key_in_progress: 'A request with this Idempotency-Key is still running',
