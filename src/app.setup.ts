@@ -13,6 +13,7 @@ import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './common/
 import { validationFailed } from './common/errors/validation';
 import { basicAuthMatches } from './common/http/basic-auth';
 import { ErrorDto } from './common/errors/error-body.dto';
+import { foreignErrorBody } from './common/errors/foreign-error-body';
 import { findUnstorableInput } from './common/http/storable-input';
 import { appLogger, registerRequestLogging } from './common/logging';
 import { completeDocument } from './common/openapi/complete-document';
@@ -92,6 +93,27 @@ export function configureApp(app: NestFastifyApplication): void {
           success: false,
           error: { code: 'unauthorized', message: 'Bull Board needs the operator username and password' },
         });
+    });
+    // Bull Board's own errors (an unknown queue or job, an action that failed) in the contract's shape.
+    const logger = appLogger(app);
+    fastify.addHook('onSend', async (request, reply, payload) => {
+      if (
+        !request.url.startsWith(BULL_BOARD_ROUTE) ||
+        reply.statusCode < 400 ||
+        typeof payload !== 'string'
+      ) {
+        return payload;
+      }
+      const body = foreignErrorBody(reply.statusCode, payload);
+      if (!body) return payload;
+      if (body.error.error_id) {
+        logger.error({
+          msg: 'Bull Board error',
+          error_id: body.error.error_id,
+          answer: payload.slice(0, 1000),
+        });
+      }
+      return JSON.stringify(body);
     });
   }
 

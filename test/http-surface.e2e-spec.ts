@@ -90,6 +90,28 @@ describe('HTTP surface: errors, docs, health, Bull Board', () => {
       .expect('content-type', /html/);
   });
 
+  it("answers Bull Board's own errors in the contract shape, and a missing asset 404", async () => {
+    const queue = await request(t.url)
+      .get('/admin/queues/api/queues/no-such-queue/1')
+      .auth('ops', 'queue-watcher');
+    expect(queue.status).toBe(404);
+    expect(queue.body).toEqual({
+      success: false,
+      error: { code: 'queue_not_found', message: 'Queue not found' },
+    });
+    const job = await request(t.url)
+      .get('/admin/queues/api/queues/call-dial/no-such-job')
+      .auth('ops', 'queue-watcher');
+    expect(job.status).toBe(404);
+    expect(job.body).toEqual({ success: false, error: { code: 'job_not_found', message: 'Job not found' } });
+    const asset = await request(t.url)
+      .get('/admin/queues/static/no-such-file.js')
+      .auth('ops', 'queue-watcher');
+    expect(asset.status).toBe(404);
+    expect(asset.headers.allow).toBeUndefined();
+    expect(asset.body).toEqual({ success: false, error: { code: 'not_found', message: expect.any(String) } });
+  });
+
   it('carries a request id on every answer', async () => {
     const res = await request(t.url).get('/health').set('X-Request-Id', 'trace-123').expect(200);
     expect(res.headers['x-request-id']).toBe('trace-123');

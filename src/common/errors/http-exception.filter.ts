@@ -51,7 +51,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
     if (status === 404 && !(exception instanceof ApiError) && !request.routeOptions?.url) {
       const path = request.url.split('?')[0];
       const allowed = this.allowedMethods.for(path);
-      if (allowed.length > 0) {
+      // A route that takes this method but found nothing (a missing static file) is a 404, not a 405.
+      if (allowed.length > 0 && !allowed.includes(request.method)) {
         void reply.header('Allow', allowed.join(', '));
         void reply.status(405);
         return errorBody('method_not_allowed', `${request.method} is not allowed on ${path}`, {
