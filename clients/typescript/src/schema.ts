@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus text: HTTP, queues, deliveries, endpoints, calls, Ultravox requests, process (README "Metrics"). */
+        get: operations["MetricsController_scrape"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -653,6 +670,11 @@ export interface components {
             api_key: string;
         };
         ApiAccessDto: {
+            /**
+             * @description `healthy`, `failing` or `disabled` (see GET /api/v1/webhooks/:id); null without a webhook_url.
+             * @enum {string|null}
+             */
+            webhook_state: "disabled" | "failing" | "healthy" | null;
             /** @description When false, every request made with the agency's API key answers 403. */
             enabled: boolean;
             api_key: {
@@ -664,6 +686,11 @@ export interface components {
             } | null;
             /** @description Receives signed `call.completed` and `call.failed` events. */
             webhook_url: string | null;
+            /** Format: date-time */
+            webhook_failing_since: string | null;
+            webhook_disabled_reason: string | null;
+            /** @description The webhook_url's throttle, attempts per second; null: none. */
+            webhook_rate_limit_per_second: number | null;
             default_agent_id: string | null;
         };
         ApiAccessResponseDto: {
@@ -674,6 +701,8 @@ export interface components {
             enabled?: boolean;
             /** @description https URL (see the URL rules of POST /api/v1/webhooks), or null to remove it. */
             webhook_url?: string | null;
+            /** @description At most this many attempts per second to webhook_url (1–1000), or null for no throttle. */
+            webhook_rate_limit_per_second?: number | null;
             /**
              * Format: uuid
              * @description An agent of this agency, or null. Used by trigger-call when no agent_id is given.
@@ -801,16 +830,32 @@ export interface components {
             events: ("call.completed" | "call.failed" | "call.started" | "campaign.finished" | "campaign.paused" | "campaign.started")[];
             /** @default true */
             active?: boolean;
+            /** @description At most this many attempts per second (1–1000) for a receiver that cannot take a burst; none by default. */
+            rate_limit_per_second?: number | null;
         };
         WebhookWithSecretDto: {
+            /**
+             * @description `healthy`; `failing` (found unreachable — timeouts, connection errors, 5xx — and paused: its
+             *     deliveries wait, one probe at a time, without using up their retries); `disabled` (switched off by
+             *     hand, after a 410 Gone, or after failing for WEBHOOK_DISABLE_AFTER; PATCH `active: true` resumes it).
+             * @enum {string}
+             */
+            state: "disabled" | "failing" | "healthy";
             /** @description `whsec_…`: shown only here and at rotation. Verify `webhook-signature` with it (Standard Webhooks). */
             secret: string;
             webhookId: string;
             url: string;
             events: string[];
             active: boolean;
+            /**
+             * Format: date-time
+             * @description Since when it has been failing; null unless failing (or disabled for it).
+             */
+            failing_since: string | null;
             /** @description Why Switchboard switched the endpoint off, e.g. after a 410 Gone; null otherwise. */
             disabled_reason: string | null;
+            /** @description The endpoint's throttle, attempts per second; null: none. */
+            rate_limit_per_second: number | null;
             /** Format: date-time */
             created_at: string;
         };
@@ -819,12 +864,26 @@ export interface components {
             data: components["schemas"]["WebhookWithSecretDto"];
         };
         WebhookDto: {
+            /**
+             * @description `healthy`; `failing` (found unreachable — timeouts, connection errors, 5xx — and paused: its
+             *     deliveries wait, one probe at a time, without using up their retries); `disabled` (switched off by
+             *     hand, after a 410 Gone, or after failing for WEBHOOK_DISABLE_AFTER; PATCH `active: true` resumes it).
+             * @enum {string}
+             */
+            state: "disabled" | "failing" | "healthy";
             webhookId: string;
             url: string;
             events: string[];
             active: boolean;
+            /**
+             * Format: date-time
+             * @description Since when it has been failing; null unless failing (or disabled for it).
+             */
+            failing_since: string | null;
             /** @description Why Switchboard switched the endpoint off, e.g. after a 410 Gone; null otherwise. */
             disabled_reason: string | null;
+            /** @description The endpoint's throttle, attempts per second; null: none. */
+            rate_limit_per_second: number | null;
             /** Format: date-time */
             created_at: string;
         };
@@ -842,6 +901,8 @@ export interface components {
             events?: ("call.completed" | "call.failed" | "call.started" | "campaign.finished" | "campaign.paused" | "campaign.started")[];
             /** @description true re-enables an endpoint, including one switched off after a 410 Gone. */
             active?: boolean;
+            /** @description At most this many attempts per second (1–1000), or null to remove the throttle. */
+            rate_limit_per_second?: number | null;
         };
         WebhookTestResponseDto: {
             success: boolean;
@@ -1227,6 +1288,108 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    MetricsController_scrape: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; version=0.0.4; charset=utf-8": string;
+                };
+            };
+            /** @description Invalid request (`validation_failed` has one `details` entry per field). Codes: `validation_failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "validation_failed";
+                        };
+                    };
+                };
+            };
+            /** @description Missing or invalid credentials. Codes: `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Request line and headers larger than 16 KB. Codes: `headers_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "headers_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected error; `error_id` is also in the server’s log line. Codes: `internal_error`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description Postgres or Redis unreachable (retry after `Retry-After` seconds), or unhealthy. Codes: `service_unavailable`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
     HealthController_check: {
         parameters: {
             query?: never;

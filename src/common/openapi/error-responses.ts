@@ -94,7 +94,8 @@ export function completeErrorResponses(document: OpenAPIObject): void {
       const declared: Partial<Record<number, string[]>> = {};
       for (const [status, response] of Object.entries(operation.responses)) {
         if (Number(status) < 400) continue;
-        const schema = (response as ResponseObject).content?.['application/json']?.schema;
+        // Errors are JSON even where the route produces something else (GET /metrics: text).
+        const schema = Object.values((response as ResponseObject).content ?? {})[0]?.schema;
         declared[Number(status)] = codesOf(schema as never);
       }
       const all = mergeCodes(declared, kindCodes(method, operation));
