@@ -51,10 +51,25 @@ function mapValues(properties: JsonObject): JsonObject {
 }
 
 /**
+ * The answer of a server where no route matched (a worker-only process's port has no API routes):
+ * not an answer of the operation whose path it happens to share.
+ */
+function isRouteMiss(answer: Answer): boolean {
+  const error = (answer.body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  return (
+    answer.status === 404 &&
+    error?.code === 'not_found' &&
+    typeof error.message === 'string' &&
+    error.message.startsWith('No route ')
+  );
+}
+
+/**
  * Checks real answers against the committed OpenAPI document (openapi.json, kept equal to the build's
  * by test/openapi-document.e2e-spec.ts): the status is one the operation documents, a JSON body
  * matches its schema, an error's code is in that status's enum. Requests that match no documented
- * operation (unknown routes, 405s, Bull Board, /docs, the simulator) are not this document's business.
+ * operation (unknown routes, 405s, Bull Board, /docs, the simulator, a port without the API) are not
+ * this document's business.
  */
 export class OpenApiResponses {
   private readonly operations: Operation[];
@@ -95,7 +110,7 @@ export class OpenApiResponses {
     const operation = this.operations.find(
       (o) => o.method === answer.method.toUpperCase() && o.pattern.test(path),
     );
-    if (!operation) return null;
+    if (!operation || isRouteMiss(answer)) return null;
     const where = `${answer.method.toUpperCase()} ${operation.template} answered ${answer.status}`;
     const response = operation.responses[String(answer.status)];
     if (!response) {
