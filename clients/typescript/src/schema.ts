@@ -923,6 +923,11 @@ export interface components {
             response_excerpt: string | null;
         };
         DeliveryDto: {
+            /**
+             * @description The endpoint's health now: `healthy`, `failing` (paused, deliveries waiting) or `disabled`.
+             * @enum {string}
+             */
+            endpoint_state: "disabled" | "failing" | "healthy";
             id: string;
             webhook_id: string;
             event_id: string;
