@@ -116,7 +116,8 @@ return out`;
  * already): it runs, if the endpoint's throttle has a token (otherwise it keeps its slot and waits for
  * the next token). While the endpoint is paused it parks, giving a reserved slot back; when the pause
  * is over it runs only as the one probe. KEYS: inflight, parked, breaker, throttle. ARGV: cap, lease
- * ms, id, attempts per second (0: no throttle). Returns 0 (run), -1 (parked) or the ms to wait.
+ * ms, id, attempts per second (0: no throttle). Returns 0 (run), -1 (parked) or the ms to wait (for a
+ * token, keeping the slot; or, parked, until the pause ends when it is to be the probe).
  */
 const ACQUIRE = `${PRELUDE}
 local cap, lease, id, rate = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
@@ -144,6 +145,9 @@ if state ~= 'open' and (redis.call('ZSCORE', KEYS[1], id) or redis.call('ZCARD',
 end
 redis.call('ZREM', KEYS[1], id)
 redis.call('ZADD', KEYS[2], 'NX', now, id)
+-- Parked behind a pause with no probe scheduled yet: this one wakes when the pause ends, as the probe.
+local pausedUntil = tonumber(redis.call('HGET', KEYS[3], 'paused_until') or '0')
+if pausedUntil > now and redis.call('HSETNX', KEYS[3], 'probe_waker', id) == 1 then return pausedUntil - now end
 return -1`;
 
 /**
@@ -264,7 +268,8 @@ export class EndpointGate {
 
   /**
    * Before an attempt: `run` (the delivery holds a slot of its endpoint), `parked` (over the cap or
-   * paused: its job waits to be handed a slot), or `wait` ms for the endpoint's throttle (slot kept).
+   * paused: its job waits to be handed a slot), or `wait` ms: for a throttle token (slot kept), or until
+   * the pause ends when this one is to be the probe.
    */
   async acquire(
     { deliveryId, endpointId }: DeliveryRef,
