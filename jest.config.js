@@ -7,19 +7,9 @@ const tsJest = [
     astTransformers: { before: ['<rootDir>/test/support/swagger-transformer.js'] },
   },
 ];
-// content-disposition 3 (under @fastify/static) ships only as ES modules: Node 20 requires it natively,
-// Jest's module runtime cannot, so that one package is turned into CommonJS for the tests.
-const esmOnly = ['content-disposition'];
 const common = {
   testEnvironment: 'node',
-  transform: {
-    '^.+\\.ts$': tsJest,
-    [`node_modules/(${esmOnly.join('|')})/.+\\.js$`]: [
-      'babel-jest',
-      { plugins: ['@babel/plugin-transform-modules-commonjs'], babelrc: false, configFile: false },
-    ],
-  },
-  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  transform: { '^.+\\.ts$': tsJest },
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 module.exports = {
