@@ -17,6 +17,8 @@ export interface DeliverJob {
   deliveryId: string;
   /** Its endpoint, whose in-flight cap the attempt respects (absent on a by-hand retry). */
   endpointId?: string;
+  /** Admitted with a slot of its endpoint reserved: its first attempt need not ask the gate again. */
+  reserved?: boolean;
   /** A by-hand retry: one attempt, outside the automatic schedule. */
   manual?: boolean;
 }

@@ -309,6 +309,18 @@ export class EndpointGate {
     };
   }
 
+  /**
+   * Which of these parked deliveries hold a slot already: a release can hand a parked delivery its
+   * slot between the parking and its job's delay being set, and then nobody would wake the job.
+   */
+  async reservedAmong(refs: readonly DeliveryRef[]): Promise<boolean[]> {
+    if (refs.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const { deliveryId, endpointId } of refs) pipeline.zscore(keysOf(endpointId)[0], deliveryId);
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([err, score]) => !err && score !== null);
+  }
+
   /** Forgets the endpoint's failures and pause (it was re-enabled by hand). */
   async reset(endpointId: string): Promise<void> {
     await this.redis.del(keysOf(endpointId)[2]);

@@ -52,6 +52,7 @@ function setUp() {
   // Every endpoint has room: the gate lets each delivery run.
   const gate = {
     admit: (deliveries: DeliveryRef[]) => Promise.resolve({ run: deliveries, parked: [] }),
+    reservedAmong: () => Promise.resolve([]),
   };
   const outbox = new WebhookOutbox(
     config,

@@ -59,7 +59,7 @@ export class WebhookOutbox {
     private readonly transactions: Transactions,
     private readonly events: WebhookEventsRepository,
     private readonly gate: EndpointGate,
-    @InjectQueue(QUEUES.webhookDelivery) queue: Queue<DeliverJob>,
+    @InjectQueue(QUEUES.webhookDelivery) private readonly queue: Queue<DeliverJob>,
   ) {
     this.addJobs = addInBulk(queue, config.timeouts.redisMs);
   }
@@ -112,6 +112,14 @@ export class WebhookOutbox {
         ...run.map((ref) => this.job(ref, 0)),
         ...parked.map(({ ref, wakeInMs }) => this.job(ref, wakeInMs)),
       ]);
+      // A slot handed to a parked delivery before its job existed: wake the job now.
+      const refs = parked.map(({ ref }) => ref);
+      const handed = await this.gate.reservedAmong(refs);
+      await Promise.all(
+        refs
+          .filter((_, i) => handed[i])
+          .map(async (ref) => (await this.queue.getJob(ref.deliveryId))?.promote().catch(() => undefined)),
+      );
     } catch (err) {
       this.warnEnqueueFailed(err, deliveries.length);
     }
@@ -134,7 +142,9 @@ export class WebhookOutbox {
 
   private job({ deliveryId, endpointId }: DeliveryRef, delay: number): BulkJobs<DeliverJob>[number] {
     const opts = this.jobOptions(deliveryId);
-    return { name: JOBS.deliver, data: { deliveryId, endpointId }, opts: delay ? { ...opts, delay } : opts };
+    return delay
+      ? { name: JOBS.deliver, data: { deliveryId, endpointId }, opts: { ...opts, delay } }
+      : { name: JOBS.deliver, data: { deliveryId, endpointId, reserved: true }, opts };
   }
 
   private warnEnqueueFailed(err: unknown, count: number): void {
