@@ -5,7 +5,9 @@ import { OpenApiResponses } from './openapi-responses';
  * Jest setup of the e2e project (setupFilesAfterEnv): every answer a spec reads through supertest is
  * checked against the committed OpenAPI document, and one that breaks it fails the request (so the
  * spec that produced it). An undocumented status or error code fails too: the document stays complete.
- * Specs whose point is traffic outside the API (raw sockets, malformed HTTP) are exempt by name.
+ * Traffic outside the API's operations (raw sockets, Bull Board, /docs, the simulator, unknown paths)
+ * matches no operation and is not checked; a spec that puts the system outside the contract on
+ * purpose is exempt by name, with its reason.
  */
 const EXEMPT_SPECS: RegExp[] = [
   // Writes settings the API refuses straight into Postgres (a calling_window of [] or 'mon'), so the
