@@ -59,8 +59,8 @@ describe('retention', () => {
       [id, agencyId, createdAt],
     );
     const { rows } = await t.db.query<{ id: string }>(
-      `INSERT INTO webhook_deliveries (agency_id, endpoint_id, event_id, event_type, status, attempt_count, created_at)
-       VALUES ($1, $2, $3, 'call.completed', $4, 1, $5) RETURNING id`,
+      `INSERT INTO webhook_deliveries (agency_id, endpoint_id, event_id, event_type, status, attempt_count, created_at, failed_at)
+       VALUES ($1, $2, $3, 'call.completed', $4, 1, $5, CASE WHEN $4 = 'failed' THEN $5::timestamptz END) RETURNING id`,
       [agencyId, endpointId, id, status, createdAt],
     );
     await t.db.query(

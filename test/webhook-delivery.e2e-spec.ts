@@ -6,18 +6,13 @@ import { DeliverJob } from '../src/common/queues';
 import { deliveryBackoff, DeliveryProcessor } from '../src/webhooks/delivery/delivery.processor';
 import { WebhookOutbox } from '../src/webhooks/delivery/webhook-outbox.service';
 import { createAgency, generateApiKey, TestAgency } from './support/fixtures';
-import { Receiver } from './support/receiver';
+import { Receiver, standardWebhookHeaders } from './support/receiver';
 import { deliveriesSettled } from './support/settled';
 import { waitFor } from './support/wait';
 import { startTestApp, TestApp } from './support/test-app';
 
 const DELAYS = [200, 400, 800];
 const hex = (key: string, body: string) => createHmac('sha256', key).update(body).digest('hex');
-const headersOf = (r: { headers: Record<string, unknown> }) => ({
-  'webhook-id': String(r.headers['webhook-id']),
-  'webhook-timestamp': String(r.headers['webhook-timestamp']),
-  'webhook-signature': String(r.headers['webhook-signature']),
-});
 
 describe('webhook delivery (CONTRACT §6)', () => {
   let t: TestApp;
@@ -77,7 +72,10 @@ describe('webhook delivery (CONTRACT §6)', () => {
     expect(got.headers['user-agent']).toMatch(/^Switchboard-Webhooks\/\d+\.\d+\.\d+/);
     expect(got.headers['webhook-id']).toBe(event_id);
     expect(Math.abs(Number(got.headers['webhook-timestamp']) - Date.now() / 1000)).toBeLessThan(10);
-    const payload = new Webhook(secret).verify(got.body, headersOf(got)) as Record<string, unknown>;
+    const payload = new Webhook(secret).verify(got.body, standardWebhookHeaders(got)) as Record<
+      string,
+      unknown
+    >;
     expect(payload).toMatchObject({
       event: 'webhook.test',
       event_id,
@@ -164,7 +162,7 @@ describe('webhook delivery (CONTRACT §6)', () => {
     ]);
     for (const r of got) {
       const secret = r.path === '/completed' ? completed.secret : started.secret;
-      expect(new Webhook(secret).verify(r.body, headersOf(r))).toBeTruthy();
+      expect(new Webhook(secret).verify(r.body, standardWebhookHeaders(r))).toBeTruthy();
     }
     await deliveriesSettled(t, agency.agencyId);
     expect(receiver.received).toHaveLength(4);
@@ -191,7 +189,7 @@ describe('webhook delivery (CONTRACT §6)', () => {
     const ids = new Set(receiver.received.map((r) => r.headers['webhook-id']));
     expect(ids.size).toBe(1);
     receiver.received.forEach((r) =>
-      expect(() => new Webhook(secret).verify(r.body, headersOf(r))).not.toThrow(),
+      expect(() => new Webhook(secret).verify(r.body, standardWebhookHeaders(r))).not.toThrow(),
     );
     const gaps = receiver.received.slice(1).map((r, i) => r.at - receiver.received[i].at);
     gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(DELAYS[i] - 20));
@@ -322,7 +320,9 @@ describe('webhook delivery (CONTRACT §6)', () => {
     const [got] = await waitFor(() => receiver.received.length === 1 && receiver.received);
     expect(String(got.headers['webhook-signature']).split(' ')).toHaveLength(2);
     for (const secret of [oldSecret, newSecret]) {
-      expect(new Webhook(secret).verify(got.body, headersOf(got))).toMatchObject({ event: 'webhook.test' });
+      expect(new Webhook(secret).verify(got.body, standardWebhookHeaders(got))).toMatchObject({
+        event: 'webhook.test',
+      });
     }
     expect(got.headers['x-signature']).toBe(hex(newSecret, got.body));
   });

@@ -1,6 +1,7 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { Clock } from '../common/clock';
 import { QUEUES } from '../common/queues';
 import { DeliveriesController } from './delivery/deliveries.controller';
 import { DeliveriesRepository } from './delivery/deliveries.repository';
@@ -35,7 +36,7 @@ export class WebhookOutboxModule {}
 @Module({
   imports: [WebhookOutboxModule],
   controllers: [WebhookEndpointsController, DeliveriesController],
-  providers: [WebhookEndpointsService, DeliveriesService],
+  providers: [WebhookEndpointsService, DeliveriesService, Clock],
   exports: [WebhookEndpointsService],
 })
 export class WebhooksModule {}

@@ -9,6 +9,15 @@ export interface Received {
   body: string;
 }
 
+/** The Standard Webhooks headers of a request, as `new Webhook(secret).verify` takes them. */
+export function standardWebhookHeaders(r: { headers: IncomingHttpHeaders }): Record<string, string> {
+  return {
+    'webhook-id': String(r.headers['webhook-id']),
+    'webhook-timestamp': String(r.headers['webhook-timestamp']),
+    'webhook-signature': String(r.headers['webhook-signature']),
+  };
+}
+
 export interface Answer {
   status: number;
   body?: string;

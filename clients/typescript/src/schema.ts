@@ -309,6 +309,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks/{id}/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends this endpoint's deliveries that failed from `since` to `until` (at most 14 days back) again,
+         *     each once, with the whole retry schedule and within the endpoint's in-flight cap. 409 while the
+         *     endpoint is disabled.
+         */
+        post: operations["WebhookEndpointsController_recover"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/integrations/api/deliveries": {
         parameters: {
             query?: never;
@@ -320,6 +341,27 @@ export interface paths {
         get: operations["DeliveriesController_integrationDeliveries"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/api/deliveries/recover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sends the deliveries to the integration page's webhook_url that failed from `since` to `until` (at
+         *     most 14 days back) again, each once, with the whole retry schedule and within the endpoint's
+         *     in-flight cap. 409 while no webhook_url is set or it is disabled.
+         */
+        post: operations["DeliveriesController_recoverIntegration"];
         delete?: never;
         options?: never;
         head?: never;
@@ -940,6 +982,11 @@ export interface components {
              * @description When the next automatic attempt is due; null once settled.
              */
             next_attempt_at: string | null;
+            /**
+             * Format: date-time
+             * @description When it was marked failed (what `recover` ranges over); null unless its status is `failed`.
+             */
+            failed_at: string | null;
             /** Format: date-time */
             created_at: string;
             attempts: components["schemas"]["DeliveryAttemptDto"][];
@@ -948,6 +995,25 @@ export interface components {
             success: boolean;
             data: components["schemas"]["DeliveryDto"][];
             next_cursor: string | null;
+        };
+        RecoverDeliveriesDto: {
+            /**
+             * Format: date-time
+             * @description Start of the range; at most 14 days ago.
+             * @example 2026-12-01T08:00:00Z
+             */
+            since: string;
+            /**
+             * Format: date-time
+             * @description End of the range, not before `since`; absent, null or later than now: now.
+             * @example 2026-12-01T12:00:00Z
+             */
+            until?: string | null;
+        };
+        RecoverDeliveriesResponseDto: {
+            success: boolean;
+            /** @description How many failed deliveries were queued to be sent again. */
+            queued: number;
         };
         DeliveryResponseDto: {
             success: boolean;
@@ -5559,6 +5625,227 @@ export interface operations {
             };
         };
     };
+    WebhookEndpointsController_recover: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecoverDeliveriesDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoverDeliveriesResponseDto"];
+                };
+            };
+            /** @description Invalid request (`validation_failed` has one `details` entry per field). Codes: `bad_request`, `validation_failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "bad_request" | "validation_failed";
+                        };
+                    };
+                };
+            };
+            /** @description Missing or invalid credentials. Codes: `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Not allowed for this caller. Codes: `api_disabled`, `insufficient_role`, `not_agency_user`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "api_disabled" | "insufficient_role" | "not_agency_user";
+                        };
+                    };
+                };
+            };
+            /** @description Not found in this agency. Codes: `webhook_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "webhook_not_found";
+                        };
+                    };
+                };
+            };
+            /** @description Conflict with the current state. Codes: `webhook_disabled`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "webhook_disabled";
+                        };
+                    };
+                };
+            };
+            /** @description Body too large. Codes: `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "payload_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description A path segment is longer than 100 characters. Codes: `uri_too_long`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "uri_too_long";
+                        };
+                    };
+                };
+            };
+            /** @description Only `application/json` is accepted here. Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description Over the API key’s rate limit; retry after `Retry-After` seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "rate_limited";
+                        };
+                    };
+                };
+            };
+            /** @description Request line and headers larger than 16 KB. Codes: `headers_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "headers_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected error; `error_id` is also in the server’s log line. Codes: `internal_error`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description Postgres or Redis unreachable (retry after `Retry-After` seconds), or unhealthy. Codes: `service_unavailable`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
     DeliveriesController_integrationDeliveries: {
         parameters: {
             query?: {
@@ -5628,6 +5915,193 @@ export interface operations {
                         error: components["schemas"]["ErrorDto"] & {
                             /** @enum {string} */
                             code?: "api_disabled" | "not_agency_user";
+                        };
+                    };
+                };
+            };
+            /** @description Over the API key’s rate limit; retry after `Retry-After` seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "rate_limited";
+                        };
+                    };
+                };
+            };
+            /** @description Request line and headers larger than 16 KB. Codes: `headers_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "headers_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected error; `error_id` is also in the server’s log line. Codes: `internal_error`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description Postgres or Redis unreachable (retry after `Retry-After` seconds), or unhealthy. Codes: `service_unavailable`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    DeliveriesController_recoverIntegration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RecoverDeliveriesDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoverDeliveriesResponseDto"];
+                };
+            };
+            /** @description Invalid request (`validation_failed` has one `details` entry per field). Codes: `bad_request`, `validation_failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "bad_request" | "validation_failed";
+                        };
+                    };
+                };
+            };
+            /** @description Missing or invalid credentials. Codes: `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Not allowed for this caller. Codes: `api_disabled`, `insufficient_role`, `not_agency_user`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "api_disabled" | "insufficient_role" | "not_agency_user";
+                        };
+                    };
+                };
+            };
+            /** @description Conflict with the current state. Codes: `webhook_disabled`. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "webhook_disabled";
+                        };
+                    };
+                };
+            };
+            /** @description Body too large. Codes: `payload_too_large`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "payload_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description Only `application/json` is accepted here. Codes: `unsupported_media_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "unsupported_media_type";
                         };
                     };
                 };

@@ -31,6 +31,7 @@ export const ERROR_EXAMPLES: Readonly<Record<string, string>> = {
   call_not_found: 'No call 6f1c… in this agency',
   webhook_not_found: 'No webhook 6f1c… in this agency',
   delivery_not_found: 'No delivery 6f1c… in this agency',
+  webhook_disabled: 'Webhook 6f1c… is disabled (receiver answered 410 Gone)',
   campaign_not_found: 'No campaign 6f1c… in this agency',
   campaign_not_draft: 'A running campaign cannot be edited',
   campaign_empty: 'Import contacts before starting the campaign',

@@ -6,6 +6,7 @@ import { Retention1763940000000 } from './1763940000000-retention';
 import { CampaignPausedReason1763950000000 } from './1763950000000-campaign-paused-reason';
 import { DeliveryIsolation1763960000000 } from './1763960000000-delivery-isolation';
 import { EndpointHealth1763980000000 } from './1763980000000-endpoint-health';
+import { DeliveryRecovery1763990000000 } from './1763990000000-delivery-recovery';
 
 /** Every migration, oldest first. Listed explicitly so the build, the CLI and ts-jest load the same set. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   CampaignPausedReason1763950000000,
   DeliveryIsolation1763960000000,
   EndpointHealth1763980000000,
+  DeliveryRecovery1763990000000,
 ];

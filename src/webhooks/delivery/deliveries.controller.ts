@@ -1,11 +1,17 @@
-import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { ANY_ROLE, Auth, CurrentAuth, WRITE_ROLES } from '../../auth/auth.decorator';
 import type { AuthContext } from '../../auth/auth-context';
 import { uuidParam } from '../../common/errors/validation';
 import { ApiErrors } from '../../common/errors/api-error-responses.decorator';
 import { DeliveriesService } from './deliveries.service';
-import { DeliveryListResponseDto, DeliveryQueryDto, DeliveryResponseDto } from './dto/delivery.dto';
+import {
+  DeliveryListResponseDto,
+  DeliveryQueryDto,
+  DeliveryResponseDto,
+  RecoverDeliveriesDto,
+  RecoverDeliveriesResponseDto,
+} from './dto/delivery.dto';
 
 @ApiTags('Webhooks')
 @Controller()
@@ -21,6 +27,25 @@ export class DeliveriesController {
   ): Promise<DeliveryListResponseDto> {
     const page = await this.deliveries.list(auth.agencyId, { integration: true }, query);
     return { success: true, data: page.items, next_cursor: page.nextCursor };
+  }
+
+  /**
+   * Sends the deliveries to the integration page's webhook_url that failed from `since` to `until` (at
+   * most 14 days back) again, each once, with the whole retry schedule and within the endpoint's
+   * in-flight cap. 409 while no webhook_url is set or it is disabled.
+   */
+  @Post('api/v1/integrations/api/deliveries/recover')
+  @HttpCode(202)
+  @Auth({ roles: WRITE_ROLES, apiKey: true })
+  @ApiErrors({ 409: ['webhook_disabled'] })
+  async recoverIntegration(
+    @CurrentAuth() auth: AuthContext,
+    @Body() dto: RecoverDeliveriesDto,
+  ): Promise<RecoverDeliveriesResponseDto> {
+    return {
+      success: true,
+      queued: await this.deliveries.recover(auth.agencyId, { integration: true }, dto),
+    };
   }
 
   /** One delivery with every attempt: status code, duration, error and the first 1 KB of the answer. */

@@ -23,7 +23,10 @@ export interface ClaimedDelivery {
   agency_id: string;
   /** Its status when claimed (the claim leaves it as it is). */
   status: DeliveryStatus;
+  /** Its number in the delivery's log. */
   attempt: number;
+  /** Its number in the current automatic retry schedule (a recovery starts a new one). */
+  scheduled_attempt: number;
   event_id: string;
   payload: string;
   endpoint_id: string;
@@ -76,7 +79,8 @@ const CLAIM = statement(
       WHERE d.id = ANY($1::uuid[]) AND d.id = r.id AND e.id = d.endpoint_id AND ev.id = d.event_id
         AND d.status <> ${literals<DeliveryStatus>('succeeded')}
         AND (r.manual OR (d.status = ${literals<DeliveryStatus>('pending')} AND e.active))
-     RETURNING d.id, d.agency_id, d.status, d.attempt_count AS attempt, d.event_id, ev.payload,
+     RETURNING d.id, d.agency_id, d.status, d.attempt_count AS attempt,
+               d.attempt_count - d.attempt_base AS scheduled_attempt, d.event_id, ev.payload,
                e.id AS endpoint_id, e.kind, e.url, e.secret_encrypted, e.previous_secret_encrypted,
                e.previous_secret_expires_at)
    SELECT c.*, CASE WHEN c.kind = ${literals<EndpointKind>('integration')} THEN
@@ -88,7 +92,7 @@ const CLAIM = statement(
 
 // One atomic statement per batch: the attempt rows, the endpoints a 410 disables, the deliveries' new
 // states. Succeeded is final: a by-hand retry that fails after a scheduled attempt succeeded is logged
-// but does not change the delivery.
+// but does not change the delivery. failed_at is set exactly while a delivery is failed (a CHECK).
 const RECORD = statement(
   'webhook_delivery_record',
   `WITH r AS (
@@ -103,7 +107,8 @@ const RECORD = statement(
      UPDATE webhook_endpoints e SET active = false, disabled_reason = 'receiver answered 410 Gone', updated_at = now()
        FROM r WHERE e.id = r.gone_endpoint_id
    )
-   UPDATE webhook_deliveries d SET status = r.status, next_attempt_at = now() + r.retry_ms * interval '1 millisecond'
+   UPDATE webhook_deliveries d SET status = r.status, next_attempt_at = now() + r.retry_ms * interval '1 millisecond',
+          failed_at = CASE WHEN r.status = ${literals<DeliveryStatus>('failed')} THEN now() END
      FROM r WHERE d.id = ANY($1::uuid[]) AND d.id = r.delivery_id AND r.status IS NOT NULL
       AND d.status <> ${literals<DeliveryStatus>('succeeded')}`,
   { reusePlan: false },
@@ -111,9 +116,31 @@ const RECORD = statement(
 
 const SETTLE_IF_ENDPOINT_DISABLED = statement(
   'webhook_delivery_settle_if_endpoint_disabled',
-  `UPDATE webhook_deliveries d SET status = ${literals<DeliveryStatus>('failed')}, next_attempt_at = NULL
+  `UPDATE webhook_deliveries d SET status = ${literals<DeliveryStatus>('failed')}, next_attempt_at = NULL,
+          failed_at = now()
      FROM webhook_endpoints e
     WHERE d.id = $1 AND e.id = d.endpoint_id AND d.status = ${literals<DeliveryStatus>('pending')} AND NOT e.active`,
+);
+
+// Recovery: at most $5 of the endpoint's deliveries that failed within [$3, $4], oldest failure first,
+// become pending and due now, with a new automatic retry schedule (attempt_base: the attempts so far;
+// their numbers go on counting). Only failed ones are taken, so each is taken once even by recoveries
+// running at once; a row another statement is writing at that moment is skipped (a by-hand retry is
+// re-sending it). Bounded, so a large range is many short statements, each over the partial index
+// webhook_deliveries_failed_idx. Planned per execution: not hot, and the table grows from empty.
+const REOPEN_FAILED = statement(
+  'webhook_deliveries_reopen_failed',
+  `UPDATE webhook_deliveries d
+      SET status = ${literals<DeliveryStatus>('pending')}, failed_at = NULL, next_attempt_at = now(),
+          attempt_base = d.attempt_count, updated_at = now()
+    WHERE d.id = ANY(ARRAY(
+            SELECT id FROM webhook_deliveries
+             WHERE endpoint_id = $1 AND agency_id = $2 AND status = ${literals<DeliveryStatus>('failed')}
+               AND failed_at >= $3 AND failed_at <= $4
+             ORDER BY failed_at LIMIT $5 FOR UPDATE SKIP LOCKED))
+      AND d.status = ${literals<DeliveryStatus>('failed')}
+   RETURNING d.id, d.endpoint_id`,
+  { reusePlan: false },
 );
 
 // The sweeper's look-up, every few seconds: not hot, planned for each run. It pages on (due time, id)
@@ -194,6 +221,27 @@ export class DeliveriesRepository {
   /** A pending delivery whose endpoint is disabled fails. */
   async settleIfEndpointDisabled(deliveryId: string): Promise<void> {
     await runSql(this.dataSource, SETTLE_IF_ENDPOINT_DISABLED, [deliveryId]);
+  }
+
+  /**
+   * Recovery: up to `limit` of the endpoint's deliveries that failed within `range` (inclusive) become
+   * pending and due now, each with the whole automatic retry schedule again; returns them. Call again
+   * until it returns none.
+   */
+  async reopenFailed(
+    agencyId: string,
+    endpointId: string,
+    range: { since: Date; until: Date },
+    limit: number,
+  ): Promise<DeliveryRef[]> {
+    const rows = await runSql<{ id: string; endpoint_id: string }>(this.dataSource, REOPEN_FAILED, [
+      endpointId,
+      agencyId,
+      range.since,
+      range.until,
+      limit,
+    ]);
+    return rows.map((row) => ({ deliveryId: row.id, endpointId: row.endpoint_id }));
   }
 
   /**

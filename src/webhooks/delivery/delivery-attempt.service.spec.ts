@@ -9,12 +9,17 @@ import { Metrics } from '../../metrics/metrics';
 
 const DELAYS = [30_000, 300_000];
 
-function claimed(attempt: number, status: DeliveryStatus = 'pending'): ClaimedDelivery {
+function claimed(
+  attempt: number,
+  status: DeliveryStatus = 'pending',
+  scheduledAttempt = attempt,
+): ClaimedDelivery {
   return {
     id: 'd-1',
     agency_id: 'a-1',
     status,
     attempt,
+    scheduled_attempt: scheduledAttempt,
     event_id: 'evt_1',
     payload: '{"event":"call.completed"}',
     endpoint_id: 'e-1',
@@ -87,6 +92,18 @@ describe('DeliveryAttemptService', () => {
     const { service, calls } = setUp(claimed(3), answer(500));
     await expect(service.attempt('d-1')).rejects.toBeInstanceOf(UnrecoverableError);
     expect(calls).toEqual(['fail 3']);
+  });
+
+  it('a recovered delivery has its whole schedule again: its log numbers go on, its retries count afresh', async () => {
+    const first = setUp(claimed(4, 'pending', 1), answer(500));
+    await expect(first.service.attempt('d-1')).rejects.toEqual(
+      expect.objectContaining({ retryDelayMs: 30_000 }) as RetryLater,
+    );
+    expect(first.calls).toEqual(['retryLater 4 30000']);
+
+    const last = setUp(claimed(6, 'pending', 3), answer(500));
+    await expect(last.service.attempt('d-1')).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(last.calls).toEqual(['fail 6']);
   });
 
   it('410 Gone fails the delivery at once, retries left or not', async () => {

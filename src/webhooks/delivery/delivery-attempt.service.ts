@@ -107,8 +107,8 @@ export class DeliveryAttemptService {
     const delays = this.config.webhooks.retryDelaysMs;
     const gone = result.statusCode === 410;
     const reason = result.error ?? 'delivery failed';
-    if (!gone && !manual && target.attempt <= delays.length) {
-      const retryIn = delays[target.attempt - 1];
+    if (!gone && !manual && target.scheduled_attempt <= delays.length) {
+      const retryIn = delays[target.scheduled_attempt - 1];
       await this.deliveries.retryLater(attempt, retryIn);
       throw new RetryLater(retryIn, reason, result);
     }

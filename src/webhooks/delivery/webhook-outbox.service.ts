@@ -4,7 +4,7 @@ import { JobsOptions, Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { BulkJobs } from '../../common/queues';
 import { addInBulk } from '../../database/bulk-jobs';
-import { DeliverJob, JOBS, QUEUES } from '../../common/queues';
+import { DeliverJob, jobNeedsReplacing, JOBS, QUEUES } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Tx } from '../../database/sql';
 import { Transactions } from '../../database/transactions';
@@ -123,6 +123,27 @@ export class WebhookOutbox {
     } catch (err) {
       this.warnEnqueueFailed(err, deliveries.length);
     }
+  }
+
+  /**
+   * `enqueue` for deliveries that had settled and are due again (a recovery). Their earlier job may
+   * still be in Redis, finished (kept for a while): with jobId = delivery id it would swallow the new
+   * one, so it is removed first; one still waiting or delayed is left to run (a delayed one now).
+   * Never throws: what is not queued here, the sweeper queues.
+   */
+  async enqueueAgain(deliveries: readonly DeliveryRef[]): Promise<void> {
+    const fresh: DeliveryRef[] = [];
+    try {
+      await Promise.all(
+        deliveries.map(async (ref) => {
+          if (await jobNeedsReplacing(await this.queue.getJob(ref.deliveryId))) fresh.push(ref);
+        }),
+      );
+    } catch (err) {
+      this.warnEnqueueFailed(err, deliveries.length);
+      return;
+    }
+    await this.enqueue(fresh);
   }
 
   /** One attempt now, by hand, outside the automatic schedule and the endpoint's cap. */

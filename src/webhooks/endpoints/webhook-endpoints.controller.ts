@@ -7,7 +7,12 @@ import { ApiErrors } from '../../common/errors/api-error-responses.decorator';
 import { PageQueryDto } from '../../common/dto/page-query.dto';
 import { SuccessResponseDto } from '../../common/dto/success-response.dto';
 import { DeliveriesService } from '../delivery/deliveries.service';
-import { DeliveryListResponseDto, DeliveryQueryDto } from '../delivery/dto/delivery.dto';
+import {
+  DeliveryListResponseDto,
+  DeliveryQueryDto,
+  RecoverDeliveriesDto,
+  RecoverDeliveriesResponseDto,
+} from '../delivery/dto/delivery.dto';
 import {
   CreateWebhookDto,
   UpdateWebhookDto,
@@ -119,5 +124,22 @@ export class WebhookEndpointsController {
     await this.endpoints.find(auth.agencyId, id);
     const page = await this.deliveries.list(auth.agencyId, { endpointId: id }, query);
     return { success: true, data: page.items, next_cursor: page.nextCursor };
+  }
+
+  /**
+   * Sends this endpoint's deliveries that failed from `since` to `until` (at most 14 days back) again,
+   * each once, with the whole retry schedule and within the endpoint's in-flight cap. 409 while the
+   * endpoint is disabled.
+   */
+  @Post(':id/recover')
+  @HttpCode(202)
+  @Auth({ roles: WRITE_ROLES, apiKey: true })
+  @ApiErrors({ 404: ['webhook_not_found'], 409: ['webhook_disabled'] })
+  async recover(
+    @CurrentAuth() auth: AuthContext,
+    @Param('id', uuidParam()) id: string,
+    @Body() dto: RecoverDeliveriesDto,
+  ): Promise<RecoverDeliveriesResponseDto> {
+    return { success: true, queued: await this.deliveries.recover(auth.agencyId, { endpointId: id }, dto) };
   }
 }

@@ -50,6 +50,7 @@ export class WebhookEndpointsRepository {
     return tx.getRepository(WebhookEndpoint).findOneBy({ agencyId, kind: INTEGRATION });
   }
 
+  /** The integration page's endpoint of the agency (there is one once a webhook_url was set). */
   findIntegrationOf(agencyId: string): Promise<WebhookEndpoint | null> {
     return this.endpoints.findOneBy({ agencyId, kind: INTEGRATION });
   }
