@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { DeliverySweeper } from '../src/webhooks/delivery/delivery-sweeper';
-import { FAILURES_BEFORE_PAUSE } from '../src/webhooks/delivery/endpoint-gate';
+import { FAILURES_BEFORE_PAUSE } from '../src/webhooks/delivery/endpoint-gate.repository';
 import { WebhookOutbox } from '../src/webhooks/delivery/webhook-outbox.service';
 import { subscribe } from './support/call-fixtures';
 import { createAgency, TestAgency } from './support/fixtures';

@@ -7,7 +7,7 @@ import { DeliveriesController } from './delivery/deliveries.controller';
 import { DeliveriesRepository } from './delivery/deliveries.repository';
 import { DeliveriesService } from './delivery/deliveries.service';
 import { DeliveryAttempt, WebhookDelivery } from './delivery/webhook-delivery.entity';
-import { EndpointGate } from './delivery/endpoint-gate';
+import { EndpointGate } from './delivery/endpoint-gate.repository';
 import { WebhookEventsRepository } from './delivery/webhook-events.repository';
 import { WebhookOutbox } from './delivery/webhook-outbox.service';
 import { WebhookEndpoint } from './endpoints/webhook-endpoint.entity';

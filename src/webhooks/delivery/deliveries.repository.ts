@@ -8,7 +8,7 @@ import { paginate } from '../../database/pagination';
 import { literals, runSql, statement } from '../../database/sql';
 import type { EndpointKind } from '../endpoints/webhook-endpoint.entity';
 import type { DeliveryResult } from './delivery-http.client';
-import type { DeliveryRef } from './endpoint-gate';
+import type { DeliveryRef } from './endpoint-gate.repository';
 import { DeliveryAttempt, DeliveryStatus, WebhookDelivery } from './webhook-delivery.entity';
 
 export interface ClaimRequest {

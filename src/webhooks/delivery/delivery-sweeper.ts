@@ -5,7 +5,7 @@ import { PeriodicTask } from '../../common/periodic-task';
 import { DeliverJob, jobNeedsReplacing, QUEUES } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { DeliveriesRepository, DuePosition, FROM_THE_FIRST_DUE } from './deliveries.repository';
-import type { DeliveryRef } from './endpoint-gate';
+import type { DeliveryRef } from './endpoint-gate.repository';
 import { WebhookEndpointsRepository } from '../endpoints/webhook-endpoints.repository';
 import { WebhookOutbox } from './webhook-outbox.service';
 

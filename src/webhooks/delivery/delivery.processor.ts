@@ -6,7 +6,13 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { WebhookEndpointsRepository } from '../endpoints/webhook-endpoints.repository';
 import { attemptResultOf, DeliveryAttemptService, RetryLater } from './delivery-attempt.service';
 import type { DeliveryResult } from './delivery-http.client';
-import { AttemptVerdict, DeliveryRef, EndpointGate, parkedWakeMs, verdictOf } from './endpoint-gate';
+import {
+  AttemptVerdict,
+  DeliveryRef,
+  EndpointGate,
+  parkedWakeMs,
+  verdictOf,
+} from './endpoint-gate.repository';
 
 /** How long a worker trusts what it read of an endpoint's throttle (a PATCH applies within this). */
 const RATE_LIMIT_TTL_MS = 5_000;

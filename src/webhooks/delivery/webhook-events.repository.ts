@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { batchPerTick } from '../../database/batch-per-tick';
 import { Db, runSql, statement, Tx } from '../../database/sql';
 import type { WebhookEventType } from '../webhook-event-types';
-import type { DeliveryRef } from './endpoint-gate';
+import type { DeliveryRef } from './endpoint-gate.repository';
 
 /** An event as stored: its id and exactly the bytes that every attempt sends and signs. */
 export interface NewEvent {

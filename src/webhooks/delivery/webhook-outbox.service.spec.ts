@@ -4,7 +4,7 @@ import type { AppConfig } from '../../config/app-config';
 import type { Tx } from '../../database/sql';
 import type { Transactions } from '../../database/transactions';
 import type { NewEvent, WebhookEventsRepository } from './webhook-events.repository';
-import type { DeliveryRef, EndpointGate } from './endpoint-gate';
+import type { DeliveryRef, EndpointGate } from './endpoint-gate.repository';
 import { WebhookOutbox } from './webhook-outbox.service';
 
 const TX = { name: 'the caller transaction' } as unknown as Tx;

@@ -9,7 +9,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Tx } from '../../database/sql';
 import { Transactions } from '../../database/transactions';
 import { WebhookEventType } from '../webhook-event-types';
-import { DeliveryRef, EndpointGate } from './endpoint-gate';
+import { DeliveryRef, EndpointGate } from './endpoint-gate.repository';
 import { EmittedEvent, NewEvent, WebhookEventsRepository } from './webhook-events.repository';
 
 export type { EmittedEvent } from './webhook-events.repository';

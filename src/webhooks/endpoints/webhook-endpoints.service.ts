@@ -8,7 +8,7 @@ import { Page } from '../../common/pagination';
 import { PageQueryDto } from '../../common/dto/page-query.dto';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Tx } from '../../database/sql';
-import { EndpointGate } from '../delivery/endpoint-gate';
+import { EndpointGate } from '../delivery/endpoint-gate.repository';
 import { WebhookOutbox } from '../delivery/webhook-outbox.service';
 import { INTEGRATION_EVENTS, TEST_EVENT } from '../webhook-event-types';
 import {

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { REDIS } from '../../common/redis/redis.token';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { batchPerTick } from '../../database/batch-per-tick';
 import type { DeliveryResult } from './delivery-http.client';
 
 /** A delivery and the endpoint it goes to: what the gate needs to know. */
@@ -154,57 +155,66 @@ return -1`;
  * RELEASE: the attempt is over. Its verdict moves the breaker: an answer closes it (and resets the
  * count), an unreachable endpoint counts up and, at the threshold or when the probe failed, is paused
  * for the next of the growing pause delays. Then the slot goes to the longest-parked deliveries (unless
- * paused). KEYS: inflight, parked, breaker. ARGV: cap, lease ms, id, verdict, threshold, pause delays
- * (ms, comma-separated). Returns {change, paused_until, probe, ids...}.
+ * paused). Several attempts at once: KEYS: inflight, parked, breaker per attempt. ARGV: cap, lease ms,
+ * threshold, pause delays (ms, comma-separated), then id and verdict per attempt. Returns, per
+ * attempt, {change, paused_until, probe, ids...}.
  */
 const RELEASE = `${PRELUDE}
-local cap, lease, id, verdict, threshold = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
+local cap, lease, threshold = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local delays = {}
-for d in string.gmatch(ARGV[6], '[^,]+') do delays[#delays + 1] = tonumber(d) end
-redis.call('ZREM', KEYS[1], id)
-local change, pausedUntil, probe = '', 0, ''
-local wasPaused = tonumber(redis.call('HGET', KEYS[3], 'paused_until') or '0') > 0
-local wasProbe = redis.call('HGET', KEYS[3], 'probe') == id
-if verdict == 'answered' then
-  if wasPaused then change = 'recovered' end
-  redis.call('DEL', KEYS[3])
-elseif verdict == 'unreachable' then
-  local failures = redis.call('HINCRBY', KEYS[3], 'failures', 1)
-  -- Failures in a row: a count nobody added to for an hour is forgotten (unless paused).
-  if not wasPaused then redis.call('PEXPIRE', KEYS[3], 3600000) end
-  local paused = tonumber(redis.call('HGET', KEYS[3], 'paused_until') or '0') > now
-  if not paused and (wasProbe or (not wasPaused and failures >= threshold)) then
-    local pauses = redis.call('HINCRBY', KEYS[3], 'pauses', 1)
-    pausedUntil = now + delays[math.min(pauses, #delays)]
-    redis.call('HSET', KEYS[3], 'paused_until', pausedUntil)
-    redis.call('HDEL', KEYS[3], 'probe', 'probe_until', 'probe_waker')
-    change = 'paused'
-    redis.call('PERSIST', KEYS[3])
-    local first = redis.call('ZRANGE', KEYS[2], 0, 0)
-    if first[1] then
-      probe = first[1]
-      redis.call('HSET', KEYS[3], 'probe_waker', probe)
+for d in string.gmatch(ARGV[4], '[^,]+') do delays[#delays + 1] = tonumber(d) end
+local function release(inflight, parked, brk, id, verdict)
+  redis.call('ZREM', inflight, id)
+  local change, pausedUntil, probe = '', 0, ''
+  local wasPaused = tonumber(redis.call('HGET', brk, 'paused_until') or '0') > 0
+  local wasProbe = redis.call('HGET', brk, 'probe') == id
+  if verdict == 'answered' then
+    if wasPaused then change = 'recovered' end
+    redis.call('DEL', brk)
+  elseif verdict == 'unreachable' then
+    local failures = redis.call('HINCRBY', brk, 'failures', 1)
+    -- Failures in a row: a count nobody added to for an hour is forgotten (unless paused).
+    if not wasPaused then redis.call('PEXPIRE', brk, 3600000) end
+    local paused = tonumber(redis.call('HGET', brk, 'paused_until') or '0') > now
+    if not paused and (wasProbe or (not wasPaused and failures >= threshold)) then
+      local pauses = redis.call('HINCRBY', brk, 'pauses', 1)
+      pausedUntil = now + delays[math.min(pauses, #delays)]
+      redis.call('HSET', brk, 'paused_until', pausedUntil)
+      redis.call('HDEL', brk, 'probe', 'probe_until', 'probe_waker')
+      change = 'paused'
+      redis.call('PERSIST', brk)
+      local first = redis.call('ZRANGE', parked, 0, 0)
+      if first[1] then
+        probe = first[1]
+        redis.call('HSET', brk, 'probe_waker', probe)
+      end
     end
   end
-end
-local ids = {}
-if breaker(KEYS[3], '') == 'closed' then
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-  local free = cap - redis.call('ZCARD', KEYS[1])
-  if free > 0 then
-    local next = redis.call('ZPOPMIN', KEYS[2], free)
-    for i = 1, #next, 2 do
-      redis.call('ZADD', KEYS[1], now + lease, next[i])
-      ids[#ids + 1] = next[i]
+  local ids = {}
+  if breaker(brk, '') == 'closed' then
+    redis.call('ZREMRANGEBYSCORE', inflight, '-inf', now)
+    local free = cap - redis.call('ZCARD', inflight)
+    if free > 0 then
+      local next = redis.call('ZPOPMIN', parked, free)
+      for i = 1, #next, 2 do
+        redis.call('ZADD', inflight, now + lease, next[i])
+        ids[#ids + 1] = next[i]
+      end
     end
   end
+  return {change, tostring(pausedUntil), probe, unpack(ids)}
 end
-return {change, tostring(pausedUntil), probe, unpack(ids)}`;
+local out = {}
+for i = 1, #KEYS, 3 do
+  local item = (i + 2) / 3
+  out[#out + 1] = release(KEYS[i], KEYS[i + 1], KEYS[i + 2], ARGV[3 + item * 2], ARGV[4 + item * 2])
+end
+return out`;
 
 type GateRedis = Redis & {
   gateAdmit(...args: (string | number)[]): Promise<number[]>;
   gateAcquire(...args: (string | number)[]): Promise<number>;
-  gateRelease(...args: (string | number)[]): Promise<string[]>;
+  gateRelease(...args: (string | number)[]): Promise<string[][]>;
 };
 
 /**
@@ -223,6 +233,8 @@ type GateRedis = Redis & {
 @Injectable()
 export class EndpointGate {
   private readonly redis: GateRedis;
+  private readonly admitBatched: (ref: DeliveryRef) => Promise<number>;
+  private readonly releaseBatched: (item: { ref: DeliveryRef; verdict: AttemptVerdict }) => Promise<Release>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -230,8 +242,12 @@ export class EndpointGate {
   ) {
     redis.defineCommand('gateAdmit', { lua: ADMIT });
     redis.defineCommand('gateAcquire', { numberOfKeys: 4, lua: ACQUIRE });
-    redis.defineCommand('gateRelease', { numberOfKeys: 3, lua: RELEASE });
+    redis.defineCommand('gateRelease', { lua: RELEASE });
     this.redis = redis as GateRedis;
+    this.admitBatched = batchPerTick((refs: readonly DeliveryRef[]) => this.admitMany(refs));
+    this.releaseBatched = batchPerTick((items: readonly { ref: DeliveryRef; verdict: AttemptVerdict }[]) =>
+      this.releaseMany(items),
+    );
   }
 
   private get cap(): number {
@@ -244,26 +260,30 @@ export class EndpointGate {
 
   /**
    * Newly due deliveries: those that may run now (a slot is reserved for each), and those parked with
-   * how long their job is to wait before asking again.
+   * how long their job is to wait before asking again. The admissions of one event-loop turn share one
+   * script run.
    */
   async admit(
     deliveries: readonly DeliveryRef[],
   ): Promise<{ run: DeliveryRef[]; parked: { ref: DeliveryRef; wakeInMs: number }[] }> {
-    if (deliveries.length === 0) return { run: [], parked: [] };
-    const keys = deliveries.flatMap((d) => keysOf(d.endpointId));
-    const waits = await this.redis.gateAdmit(
-      keys.length,
-      ...keys,
-      this.cap,
-      this.leaseMs,
-      ...deliveries.map((d) => d.deliveryId),
-    );
+    const waits = await Promise.all(deliveries.map((ref) => this.admitBatched(ref)));
     return {
       run: deliveries.filter((_, i) => waits[i] === 0),
       parked: deliveries.flatMap((ref, i) =>
         waits[i] === 0 ? [] : [{ ref, wakeInMs: waits[i] > 0 ? waits[i] : parkedWakeMs() }],
       ),
     };
+  }
+
+  private admitMany(deliveries: readonly DeliveryRef[]): Promise<number[]> {
+    const keys = deliveries.flatMap((d) => keysOf(d.endpointId));
+    return this.redis.gateAdmit(
+      keys.length,
+      ...keys,
+      this.cap,
+      this.leaseMs,
+      ...deliveries.map((d) => d.deliveryId),
+    );
   }
 
   /**
@@ -291,22 +311,29 @@ export class EndpointGate {
   }
 
   /** Gives the slot back after an attempt that went as `verdict`; see Release. */
-  async release({ deliveryId, endpointId }: DeliveryRef, verdict: AttemptVerdict): Promise<Release> {
-    const [change, pausedUntil, probe, ...next] = await this.redis.gateRelease(
-      ...keysOf(endpointId),
+  release(ref: DeliveryRef, verdict: AttemptVerdict): Promise<Release> {
+    return this.releaseBatched({ ref, verdict });
+  }
+
+  /** The releases of one event-loop turn in one script run. */
+  private async releaseMany(
+    items: readonly { ref: DeliveryRef; verdict: AttemptVerdict }[],
+  ): Promise<Release[]> {
+    const replies = await this.redis.gateRelease(
+      items.length * 3,
+      ...items.flatMap(({ ref }) => keysOf(ref.endpointId)),
       this.cap,
       this.leaseMs,
-      deliveryId,
-      verdict,
       FAILURES_BEFORE_PAUSE,
       this.config.webhooks.pauseDelaysMs.join(','),
+      ...items.flatMap(({ ref, verdict }) => [ref.deliveryId, verdict]),
     );
-    return {
+    return replies.map(([change, pausedUntil, probe, ...next]) => ({
       next,
       change: change === 'paused' || change === 'recovered' ? change : null,
       pausedUntil: change === 'paused' ? new Date(Number(pausedUntil)) : null,
       probe: probe || null,
-    };
+    }));
   }
 
   /**
