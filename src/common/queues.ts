@@ -1,4 +1,4 @@
-import type { Job, Queue } from 'bullmq';
+import { Job, type Queue } from 'bullmq';
 
 /** Every queue and job name, in one place (STYLE "Jobs"). Jobs carry ids, never secrets or payloads. */
 export const QUEUES = {
@@ -61,3 +61,17 @@ export const WORKER_OPTIONS = { lockDuration: 15_000, stalledInterval: 5_000, ma
 
 /** What `queue.addBulk` takes: jobs with their names, data and options. */
 export type BulkJobs<Data> = Parameters<Queue<Data>['addBulk']>[0];
+
+/**
+ * Moves a delayed job to the wait list by its id alone (BullMQ's promote needs only the id: loading
+ * the whole job first, as `queue.getJob` does, cost a round trip and a parse per hand-over). False
+ * when it was not delayed (gone, or already woken).
+ */
+export async function promoteById(queue: Queue, jobId: string): Promise<boolean> {
+  try {
+    await new Job(queue, '', {}, {}, jobId).promote();
+    return true;
+  } catch {
+    return false;
+  }
+}

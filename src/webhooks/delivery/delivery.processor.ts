@@ -1,7 +1,7 @@
 import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, Job, Queue } from 'bullmq';
-import { DeliverJob, QUEUES, WORKER_OPTIONS } from '../../common/queues';
+import { DeliverJob, promoteById, QUEUES, WORKER_OPTIONS } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { WebhookEndpointsRepository } from '../endpoints/webhook-endpoints.repository';
 import { attemptResultOf, DeliveryAttemptService, RetryLater } from './delivery-attempt.service';
@@ -106,9 +106,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
         this.logger.log({ msg: 'endpoint answered its probe: resumed', ...ref });
       }
       // A job that is not delayed any more (it woke by itself) runs on its reserved slot anyway.
-      await Promise.all(
-        release.next.map(async (id) => (await this.queue.getJob(id))?.promote().catch(() => undefined)),
-      );
+      await Promise.all(release.next.map((id) => promoteById(this.queue, id)));
       if (release.probe && release.pausedUntil) {
         const wakeIn = Math.max(0, release.pausedUntil.getTime() - Date.now());
         await (await this.queue.getJob(release.probe))?.changeDelay(wakeIn).catch(() => undefined);

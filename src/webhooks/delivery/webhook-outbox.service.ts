@@ -4,7 +4,7 @@ import { JobsOptions, Queue } from 'bullmq';
 import { randomBytes } from 'node:crypto';
 import { BulkJobs } from '../../common/queues';
 import { addInBulk } from '../../database/bulk-jobs';
-import { DeliverJob, jobNeedsReplacing, JOBS, QUEUES } from '../../common/queues';
+import { DeliverJob, jobNeedsReplacing, JOBS, promoteById, QUEUES } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Tx } from '../../database/sql';
 import { Transactions } from '../../database/transactions';
@@ -116,9 +116,7 @@ export class WebhookOutbox {
       const refs = parked.map(({ ref }) => ref);
       const handed = await this.gate.reservedAmong(refs);
       await Promise.all(
-        refs
-          .filter((_, i) => handed[i])
-          .map(async (ref) => (await this.queue.getJob(ref.deliveryId))?.promote().catch(() => undefined)),
+        refs.filter((_, i) => handed[i]).map((ref) => promoteById(this.queue, ref.deliveryId)),
       );
     } catch (err) {
       this.warnEnqueueFailed(err, deliveries.length);
