@@ -128,6 +128,7 @@ function createCall(state: SimState, account: SimAccount, agentId: string, input
     script: [],
     spoken: 0,
     sentBodies: new Map(),
+    forgotten: false,
   };
   sim.script = buildScript(sim.scenario, customerName(sim));
   account.calls.set(call.callId, sim);

@@ -10,6 +10,8 @@ import {
   SimWebhook,
   UltravoxCall,
   WEBHOOK_EVENTS,
+  WebhookDrop,
+  WebhookEvent,
 } from './types';
 import { checkFault, isObject } from './validation';
 import { WebhookSender } from './webhook-sender';
@@ -114,12 +116,44 @@ export class SimControl {
 
   /** Sends the event again to the call's matching webhooks; resolves when those attempts are done. */
   resend(callId: string, event: string): Promise<DeliveryAttempt[]> {
-    const known = WEBHOOK_EVENTS.find((name) => name === event);
-    if (known === undefined) throw new SimControlError(400, `event: "${event}" is not a known event.`);
+    const known = knownEvent(event);
     const found = this.state.findCall(callId);
     if (!found) throw new SimControlError(404, 'Not found.');
     return this.sender.resend(found.account, found.call, known);
   }
+
+  /**
+   * Loses the next `times` (default 1) first sends of `event`, for `callId` or for any call: never
+   * delivered nor retried, as when Ultravox gives up. `resend` still sends the lost body later.
+   */
+  dropWebhooks(input: { event: string; callId?: string | null; times?: number }): WebhookDrop {
+    const times = input.times ?? 1;
+    if (!Number.isInteger(times) || times < 1) {
+      throw new SimControlError(400, 'times: must be a positive integer.');
+    }
+    if (input.callId !== undefined && input.callId !== null && typeof input.callId !== 'string') {
+      throw new SimControlError(400, 'callId: must be a string.');
+    }
+    return this.state.addDrop(knownEvent(input.event), input.callId ?? null, times);
+  }
+
+  drops(): WebhookDrop[] {
+    return [...this.state.drops];
+  }
+
+  /** Ultravox no longer knows the call: GET answers 404 and it sends no more webhooks. */
+  forget(callId: string): void {
+    const found = this.state.findCall(callId);
+    if (!found) throw new SimControlError(404, 'Not found.');
+    found.call.forgotten = true;
+    found.account.calls.delete(callId);
+  }
+}
+
+function knownEvent(event: string): WebhookEvent {
+  const known = WEBHOOK_EVENTS.find((name) => name === event);
+  if (known === undefined) throw new SimControlError(400, `event: "${event}" is not a known event.`);
+  return known;
 }
 
 export function registerControlRoutes(app: FastifyInstance, control: SimControl): void {
@@ -145,5 +179,19 @@ export function registerControlRoutes(app: FastifyInstance, control: SimControl)
   app.post<{ Params: { callId: string }; Body: unknown }>('/_sim/calls/:callId/resend', async (request) => {
     const event = isObject(request.body) ? request.body.event : undefined;
     return { deliveries: await control.resend(request.params.callId, String(event)) };
+  });
+  app.post<{ Body: unknown }>('/_sim/webhook-drops', async (request, reply) => {
+    const body = isObject(request.body) ? request.body : {};
+    const drop = control.dropWebhooks({
+      event: String(body.event),
+      callId: body.callId as string | undefined,
+      times: body.times as number | undefined,
+    });
+    return reply.code(201).send(drop);
+  });
+  app.get('/_sim/webhook-drops', async () => ({ drops: control.drops() }));
+  app.post<{ Params: { callId: string } }>('/_sim/calls/:callId/forget', async (request, reply) => {
+    control.forget(request.params.callId);
+    return reply.code(204).send();
   });
 }

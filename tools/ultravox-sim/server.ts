@@ -29,6 +29,9 @@ export interface UltravoxSim extends Pick<
   | 'deliveries'
   | 'reset'
   | 'resend'
+  | 'dropWebhooks'
+  | 'drops'
+  | 'forget'
 > {
   /** Base URL without trailing slash, e.g. http://127.0.0.1:41234; use it as ULTRAVOX_API_BASE_URL. */
   readonly url: string;
@@ -82,6 +85,9 @@ export async function startUltravoxSim(options: Partial<SimOptions> = {}): Promi
     deliveries: () => control.deliveries(),
     reset: () => control.reset(),
     resend: (callId, event) => control.resend(callId, event),
+    dropWebhooks: (input) => control.dropWebhooks(input),
+    drops: () => control.drops(),
+    forget: (callId) => control.forget(callId),
     close: async () => {
       scheduler.cancelAll();
       await app.close();

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { DeliveryAttempt, Fault, FaultInput, RecordedRequest, SimAccount, SimCall } from './types';
+import {
+  DeliveryAttempt,
+  Fault,
+  FaultInput,
+  RecordedRequest,
+  SimAccount,
+  SimCall,
+  WebhookDrop,
+  WebhookEvent,
+} from './types';
 
 /** Everything the simulator remembers. Accounts are keyed by the full API key: one key, one account. */
 export class SimState {
@@ -7,8 +16,10 @@ export class SimState {
   readonly requests: RecordedRequest[] = [];
   readonly deliveries: DeliveryAttempt[] = [];
   readonly faults: Fault[] = [];
+  readonly drops: WebhookDrop[] = [];
   private callSeq = 0;
   private faultSeq = 0;
+  private dropSeq = 0;
 
   account(apiKey: string): SimAccount {
     let account = this.accounts.get(apiKey);
@@ -68,7 +79,27 @@ export class SimState {
     return fault;
   }
 
+  addDrop(event: WebhookEvent, callId: string | null, times: number): WebhookDrop {
+    this.dropSeq += 1;
+    const drop: WebhookDrop = { id: this.dropSeq, event, callId, remaining: times };
+    this.drops.push(drop);
+    return drop;
+  }
+
+  /** True when this first send of `event` for `callId` is to be lost (one use of the drop consumed). */
+  takeDrop(event: WebhookEvent, callId: string): boolean {
+    const index = this.drops.findIndex(
+      (drop) => drop.event === event && (drop.callId === null || drop.callId === callId),
+    );
+    if (index < 0) return false;
+    const drop = this.drops[index];
+    drop.remaining -= 1;
+    if (drop.remaining <= 0) this.drops.splice(index, 1);
+    return true;
+  }
+
   clear(): void {
+    this.drops.length = 0;
     this.accounts.clear();
     this.requests.length = 0;
     this.deliveries.length = 0;

@@ -65,6 +65,16 @@ export interface SimCall {
   spoken: number;
   /** Exact bytes sent per event, so a resend is a true duplicate. */
   sentBodies: Map<WebhookEvent, string>;
+  /** Set by `forget`: the call is gone from the API and sends no more webhooks. */
+  forgotten: boolean;
+}
+
+/** Webhooks lost on purpose: the next `remaining` first sends of `event` (for `callId`, or any call). */
+export interface WebhookDrop {
+  id: number;
+  event: WebhookEvent;
+  callId: string | null;
+  remaining: number;
 }
 
 export interface SimWebhook {

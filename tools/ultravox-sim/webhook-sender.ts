@@ -21,10 +21,15 @@ export class WebhookSender {
     private readonly options: SenderOptions,
   ) {}
 
-  /** The first send of an event: its body is kept so a later resend carries the very same bytes. */
+  /**
+   * The first send of an event: its body is kept so a later resend carries the very same bytes. A
+   * forgotten call sends nothing; a dropped event is kept for a resend but not delivered (lost).
+   */
   send(account: SimAccount, sim: SimCall, event: WebhookEvent): Promise<DeliveryAttempt[]> {
+    if (sim.forgotten) return Promise.resolve([]);
     const body = JSON.stringify({ event, call: sim.call });
     sim.sentBodies.set(event, body);
+    if (this.state.takeDrop(event, sim.call.callId)) return Promise.resolve([]);
     return this.deliverToAll(account, sim, event, body, false);
   }
 

@@ -197,4 +197,49 @@ describe('Ultravox simulator: webhooks', () => {
     });
     expect(unknown.status).toBe(400);
   });
+
+  it('loses the next call.ended on purpose, and a resend still delivers the lost body', async () => {
+    await register({ url: receiver.url, events: ['call.started', 'call.ended', 'call.billed'] });
+    const armed = await api(`${sim.url}/_sim/webhook-drops`, {
+      method: 'POST',
+      body: { event: 'call.ended', times: 1 },
+    });
+    expect(armed.status).toBe(201);
+    const callId = await placeCall('+15551230000');
+    await waitFor('call.billed', () => receiver.received.some((d) => d.rawBody.includes('"call.billed"')));
+    const events = receiver.received.map((d) => (JSON.parse(d.rawBody) as WebhookBody).event);
+    expect(events).not.toContain('call.ended');
+    expect(sim.drops()).toEqual([]);
+    const ended = await api<UltravoxCall>(`${sim.url}/api/calls/${callId}`, { key });
+    expect(ended.body.ended).toEqual(expect.any(String));
+
+    await sim.resend(callId, 'call.ended');
+    const late = receiver.received.map((d) => JSON.parse(d.rawBody) as WebhookBody);
+    expect(late.filter((body) => body.event === 'call.ended')).toHaveLength(1);
+    expect(
+      (await api(`${sim.url}/_sim/webhook-drops`, { method: 'POST', body: { event: 'x' } })).status,
+    ).toBe(400);
+  });
+
+  it('drops only the named call’s event when a callId is given', async () => {
+    await register({ url: receiver.url, events: ['call.ended'] });
+    sim.dropWebhooks({ event: 'call.ended', callId: 'not-this-call' });
+    await placeCall('+15551230000');
+    await waitFor('call.ended', () => receiver.received.length === 1);
+    expect(sim.drops()).toEqual([expect.objectContaining({ callId: 'not-this-call', remaining: 1 })]);
+  });
+
+  it('forgets a call: GET answers 404 and no more webhooks are sent for it', async () => {
+    await register({ url: receiver.url, events: ['call.started', 'call.ended'] });
+    const callId = await placeCall('+15551230999');
+    await waitFor('call.started', () => receiver.received.length === 1);
+    const forgotten = sim.state.findCall(callId)!.call;
+    const forgot = await api(`${sim.url}/_sim/calls/${callId}/forget`, { method: 'POST' });
+    expect(forgot.status).toBe(204);
+    expect((await api(`${sim.url}/api/calls/${callId}`, { key })).status).toBe(404);
+    expect((await api(`${sim.url}/_sim/calls/${callId}/forget`, { method: 'POST' })).status).toBe(404);
+    // The call still plays out inside the simulator (it ends and is billed) without a webhook.
+    await waitFor('the forgotten call billed', () => forgotten.phase === 'billed');
+    expect(receiver.received.filter((d) => d.rawBody.includes(callId))).toHaveLength(1);
+  });
 });
