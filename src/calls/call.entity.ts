@@ -89,6 +89,18 @@ export class Call {
   @Column('jsonb', { nullable: true })
   transcript: TranscriptTurn[] | null;
 
+  /** When a live call is next read back from Ultravox (null: after CALLS_RECONCILE_AFTER of silence). */
+  @Column('timestamptz', { name: 'reconcile_at', nullable: true })
+  reconcileAt: Date | null;
+
+  /** How many times reconciliation found the call still live (or Ultravox unreadable). */
+  @Column('integer', { name: 'reconcile_checks', nullable: true })
+  reconcileChecks: number | null;
+
+  /** The call's `maxDuration` as Ultravox last reported it (null: not read yet). */
+  @Column('integer', { name: 'max_duration_seconds', nullable: true })
+  maxDurationSeconds: number | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

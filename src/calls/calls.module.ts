@@ -19,6 +19,7 @@ import { IngestService } from './ingest/ingest.service';
 import { UltravoxEventsRepository } from './ingest/ultravox-events.repository';
 import { CallEventsProcessor } from './lifecycle/call-events.processor';
 import { CallLifecycleService } from './lifecycle/call-lifecycle.service';
+import { CallReconciler } from './lifecycle/call-reconciler';
 import { CallTransitionsRepository } from './lifecycle/call-transitions.repository';
 import { CallTransitions } from './lifecycle/call-transitions.service';
 import { TriggerLookupsRepository } from './trigger-lookups.repository';
@@ -65,10 +66,20 @@ export class CallsCoreModule {}
 })
 export class CallsModule {}
 
-/** The worker side: dialing, following calls through their webhooks, and the sweeper. */
+/**
+ * The worker side: dialing, following calls through their webhooks, the sweeper, and reconciliation
+ * with Ultravox for calls whose webhooks were lost.
+ */
 @Module({
   imports: [CallsCoreModule],
-  providers: [DialService, DialProcessor, CallLifecycleService, CallEventsProcessor, CallsSweeper],
-  exports: [DialService, CallsSweeper],
+  providers: [
+    DialService,
+    DialProcessor,
+    CallLifecycleService,
+    CallEventsProcessor,
+    CallsSweeper,
+    CallReconciler,
+  ],
+  exports: [DialService, CallsSweeper, CallReconciler],
 })
 export class CallsWorkerModule {}

@@ -29,6 +29,43 @@ const RECORD_DURATION = statement(
 );
 
 /**
+ * Live calls placed at Ultravox that are due to be read back: never looked at and silent since `$1`,
+ * or whose next look (`reconcile_at`) is due by `$2`. Oldest first; the partial index keeps it to the
+ * live calls.
+ */
+const SELECT_DUE_FOR_RECONCILE = statement(
+  'calls_due_for_reconcile',
+  `SELECT id, agency_id, ultravox_call_id, reconcile_checks, max_duration_seconds,
+          coalesce(dialed_at, created_at) AS placed_at
+     FROM calls
+    WHERE status IN (${literals<CallStatus>('dialing', 'in_progress')}) AND ultravox_call_id IS NOT NULL
+      AND ((reconcile_at IS NULL AND updated_at <= $1) OR reconcile_at <= $2)
+    ORDER BY coalesce(reconcile_at, updated_at) LIMIT $3`,
+  { reusePlan: false },
+);
+
+/** Not a status change, so updated_at (the call's last news) is left as it is. */
+const SCHEDULE_RECONCILE = statement(
+  'calls_schedule_reconcile',
+  `UPDATE calls SET reconcile_at = $2, reconcile_checks = $3,
+                    max_duration_seconds = coalesce($4, max_duration_seconds)
+    WHERE id = $1 AND status IN (${literals<CallStatus>('dialing', 'in_progress')})`,
+);
+
+/** A live call the reconciler reads back from Ultravox. */
+export interface CallToReconcile {
+  id: string;
+  agencyId: string;
+  ultravoxCallId: string;
+  /** Times found still live (or unreadable) so far. */
+  checks: number;
+  /** When it was dialed (or, for an inbound call, first seen). */
+  placedAt: Date;
+  /** Its `maxDuration` as Ultravox last reported it, if it was ever read. */
+  maxDurationSeconds: number | null;
+}
+
+/**
  * Reads of calls and their timelines (call_events), and the writes that are not a status change.
  * Every status change goes through CallTransitions (lifecycle/call-transitions.repository.ts).
  */
@@ -103,6 +140,36 @@ export class CallsRepository {
       .andWhere('call.ultravox_call_id IS NULL AND call.dialed_at < :before', { before })
       .limit(limit)
       .getMany();
+  }
+
+  /** Live calls due to be read back from Ultravox (see SELECT_DUE_FOR_RECONCILE), oldest first. */
+  async dueForReconcile(silentSince: Date, now: Date, limit: number): Promise<CallToReconcile[]> {
+    const rows = await runSql<{
+      id: string;
+      agency_id: string;
+      ultravox_call_id: string;
+      reconcile_checks: number | null;
+      max_duration_seconds: number | null;
+      placed_at: Date;
+    }>(this.db, SELECT_DUE_FOR_RECONCILE, [silentSince, now, limit]);
+    return rows.map((row) => ({
+      id: row.id,
+      agencyId: row.agency_id,
+      ultravoxCallId: row.ultravox_call_id,
+      checks: row.reconcile_checks ?? 0,
+      placedAt: row.placed_at,
+      maxDurationSeconds: row.max_duration_seconds,
+    }));
+  }
+
+  /** The live call's next look at Ultravox, its count of looks so far, and its maxDuration when read. */
+  async scheduleReconcile(
+    id: string,
+    at: Date,
+    checks: number,
+    maxDurationSeconds: number | null = null,
+  ): Promise<void> {
+    await runSql(this.db, SCHEDULE_RECONCILE, [id, at, checks, maxDurationSeconds]);
   }
 
   /** From call.billed, when call.ended did not carry it. */

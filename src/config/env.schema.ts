@@ -219,6 +219,11 @@ export class EnvironmentVariables {
   @Min(100)
   CALLS_SWEEP_INTERVAL_MS?: number;
 
+  /** A live call with an Ultravox id that has heard nothing this long is read back from Ultravox. */
+  @IsOptional()
+  @Matches(DURATION, { message: 'must be a duration such as 2m, 90s or 1h' })
+  CALLS_RECONCILE_AFTER?: string;
+
   /** How often workers move running campaigns along (settle ended calls, dial the next contacts). */
   @IsOptional()
   @Transform(toInt)

@@ -41,6 +41,8 @@ export interface UltravoxCall {
   metadata?: Record<string, string> | null;
   sipDetails?: { terminationReason?: string | null } | null;
   agent?: { agentId?: string; name?: string } | null;
+  /** A duration string such as "3600s". */
+  maxDuration?: string | null;
 }
 
 export interface UltravoxMessage {

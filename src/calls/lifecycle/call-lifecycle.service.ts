@@ -17,6 +17,12 @@ interface UltravoxWebhookBody {
 
 const date = (value: string | null | undefined): Date | null => (value ? new Date(value) : null);
 
+/** How the end of a call was learnt: its `call.ended` webhook, or reading the call back (reconciliation). */
+export type EndSource = 'webhook' | 'reconciliation';
+
+/** The timeline's note on a result that came from reconciliation. */
+export const RECONCILED_NOTE = 'learnt by reconciliation with Ultravox, not from its webhook';
+
 /**
  * Follows a call through Ultravox's webhooks (CONTRACT §5.2, §6). Events may come twice or out of
  * order: the transitions are conditional, so each call gets one call.started and one terminal event.
@@ -49,13 +55,24 @@ export class CallLifecycleService {
     this.metrics.eventProcessed(row.createdAt);
   }
 
-  private async ended(call: Call, ended: UltravoxCall): Promise<void> {
+  /**
+   * A call Ultravox says has ended → completed (with transcript and summary) or failed, once: what a
+   * `call.ended` does, and what reconciliation does with a call read back ended; the timeline says which.
+   */
+  async ended(
+    call: Pick<Call, 'id' | 'agencyId'>,
+    ended: UltravoxCall,
+    source: EndSource = 'webhook',
+  ): Promise<void> {
+    const note = source === 'reconciliation' ? RECONCILED_NOTE : undefined;
     const outcome = classifyEnd(ended);
     if (outcome.outcome === 'failed') {
-      await this.transitions.failed(call.id, outcome.failureReason, {
-        endReason: ended.endReason ?? null,
-        endedAt: date(ended.ended) ?? new Date(),
-      });
+      await this.transitions.failed(
+        call.id,
+        outcome.failureReason,
+        { endReason: ended.endReason ?? null, endedAt: date(ended.ended) ?? new Date() },
+        note,
+      );
       return;
     }
     const apiKey = await this.apiKey(call.agencyId);
@@ -66,15 +83,19 @@ export class CallLifecycleService {
     const joinedAt = date(latest.joined ?? ended.joined);
     if (joinedAt) await this.transitions.started(call.id, joinedAt);
     const transcript = mapTranscript(messages, joinedAt);
-    await this.transitions.completed(call.id, {
-      endedAt: date(latest.ended ?? ended.ended),
-      durationSeconds: durationSeconds({ ...ended, ...latest }),
-      endReason: latest.endReason ?? ended.endReason ?? null,
-      summary: latest.summary ?? ended.summary ?? null,
-      shortSummary: latest.shortSummary ?? ended.shortSummary ?? null,
-      sentiment: sentimentOf(transcript),
-      transcript,
-    });
+    await this.transitions.completed(
+      call.id,
+      {
+        endedAt: date(latest.ended ?? ended.ended),
+        durationSeconds: durationSeconds({ ...ended, ...latest }),
+        endReason: latest.endReason ?? ended.endReason ?? null,
+        summary: latest.summary ?? ended.summary ?? null,
+        shortSummary: latest.shortSummary ?? ended.shortSummary ?? null,
+        sentiment: sentimentOf(transcript),
+        transcript,
+      },
+      note,
+    );
   }
 
   /** By our metadata, then by Ultravox's call id; a call we never placed is recorded as inbound. */

@@ -106,17 +106,25 @@ export class CallTransitions {
     return this.transition(callId, 'call.started', { status: 'in_progress', startedAt }, true);
   }
 
-  async completed(callId: string, outcome: CompletedCall): Promise<boolean> {
-    return this.transition(callId, 'call.completed', { status: 'completed', ...outcome });
+  /** → completed, once; emits `call.completed`. `note` adds to the timeline line (e.g. how it was learnt). */
+  async completed(callId: string, outcome: CompletedCall, note?: string): Promise<boolean> {
+    return this.transition(callId, 'call.completed', { status: 'completed', ...outcome }, false, note);
   }
 
-  async failed(callId: string, failureReason: string, extra: CallChanges = {}): Promise<boolean> {
-    return this.transition(callId, 'call.failed', {
-      status: 'failed',
-      failureReason,
-      endedAt: new Date(),
-      ...extra,
-    });
+  /** → failed, once; emits `call.failed`. `note` adds to the timeline line after the reason. */
+  async failed(
+    callId: string,
+    failureReason: string,
+    extra: CallChanges = {},
+    note?: string,
+  ): Promise<boolean> {
+    return this.transition(
+      callId,
+      'call.failed',
+      { status: 'failed', failureReason, endedAt: new Date(), ...extra },
+      false,
+      note,
+    );
   }
 
   private async transition(
@@ -124,12 +132,14 @@ export class CallTransitions {
     event: 'call.started' | 'call.completed' | 'call.failed',
     changes: CallChanges,
     notStartedOnly = false,
+    note?: string,
   ): Promise<boolean> {
     const campaignId = await this.outbox.transaction(async (tx, emit) => {
       const call = await this.calls.changeLiveCall(tx, callId, changes, notStartedOnly);
       if (!call) return undefined;
       const agentName = await this.calls.agentName(tx, call.agentId);
-      await this.calls.note(tx, call, event, call.failureReason);
+      const detail = [call.failureReason, note].filter(Boolean).join('; ');
+      await this.calls.note(tx, call, event, detail || null);
       await emit(call.agencyId, event, callEventFields(call, agentName));
       return call.campaignId;
     });

@@ -7,6 +7,7 @@ import { CampaignPausedReason1763950000000 } from './1763950000000-campaign-paus
 import { DeliveryIsolation1763960000000 } from './1763960000000-delivery-isolation';
 import { EndpointHealth1763980000000 } from './1763980000000-endpoint-health';
 import { DeliveryRecovery1763990000000 } from './1763990000000-delivery-recovery';
+import { CallReconciliation1764000000000 } from './1764000000000-call-reconciliation';
 
 /** Every migration, oldest first. Listed explicitly so the build, the CLI and ts-jest load the same set. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   DeliveryIsolation1763960000000,
   EndpointHealth1763980000000,
   DeliveryRecovery1763990000000,
+  CallReconciliation1764000000000,
 ];

@@ -1,0 +1,129 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AgencySecrets } from '../../agencies/agency-secrets';
+import { Clock } from '../../common/clock';
+import { PeriodicTask } from '../../common/periodic-task';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
+import { UltravoxError } from '../../ultravox/ultravox.errors';
+import { parseDuration } from '../call-outcome';
+import { CallsRepository, CallToReconcile } from '../calls.repository';
+import { CallLifecycleService, RECONCILED_NOTE } from './call-lifecycle.service';
+import { CallTransitions } from './call-transitions.service';
+import { RECONCILE_BATCH, recheckDelayMs, unreadableDeadline } from './reconcile-policy';
+
+/** Ultravox asks us to slow down (429) or has no capacity (503): the agency waits, nothing is decided. */
+const throttled = (err: UltravoxError): boolean => err.failure === 'rate_limited' || err.status === 503;
+
+/**
+ * Every call ends even when Ultravox's webhooks are lost (CONTRACT §6 lifecycle): a live call with an
+ * Ultravox id that has heard nothing for CALLS_RECONCILE_AFTER is read back with GET /api/calls/{id}.
+ * Ended → processed as its call.ended would have been (CallLifecycleService.ended; the transitions are
+ * conditional, so a late webhook changes nothing); live → looked at again after a growing interval;
+ * unknown to Ultravox (404) → call.failed `ultravox_call_not_found`; unreadable past its maxDuration
+ * plus a grace → call.failed `ultravox_unreachable`. A 429/503 pushes the call's next look out and ends
+ * the pass for that agency.
+ */
+@Injectable()
+export class CallReconciler extends PeriodicTask {
+  protected readonly logger = new Logger(CallReconciler.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly callRows: CallsRepository,
+    private readonly lifecycle: CallLifecycleService,
+    private readonly transitions: CallTransitions,
+    private readonly ultravox: UltravoxClient,
+    private readonly secrets: AgencySecrets,
+    private readonly clock: Clock,
+  ) {
+    super();
+  }
+
+  protected intervalMs(): number {
+    return this.config.calls.sweepIntervalMs;
+  }
+
+  protected async runOnce(): Promise<void> {
+    const now = this.clock.now();
+    const silentSince = new Date(now.getTime() - this.config.calls.reconcileAfterMs);
+    const due = await this.callRows.dueForReconcile(silentSince, now, RECONCILE_BATCH);
+    const waiting = new Set<string>();
+    for (const call of due) {
+      if (this.stopping) return;
+      if (waiting.has(call.agencyId)) continue;
+      await this.isolated(
+        'reconciling a call with Ultravox',
+        { callId: call.id, agencyId: call.agencyId },
+        () => this.reconcile(call, now, waiting),
+      );
+    }
+  }
+
+  /** `waiting` collects the agencies Ultravox throttled during this pass. */
+  private async reconcile(call: CallToReconcile, now: Date, waiting: Set<string>): Promise<void> {
+    let remote: UltravoxCall;
+    try {
+      const apiKey = await this.secrets.ultravoxApiKey(call.agencyId);
+      if (!apiKey) throw new UltravoxError('rejected_key', 'the agency removed its Ultravox key');
+      remote = await this.ultravox.getCall(apiKey, call.ultravoxCallId);
+    } catch (err) {
+      if (!(err instanceof UltravoxError)) throw err;
+      return this.unanswered(call, now, err, waiting);
+    }
+    if (!remote.ended) return this.lookAgain(call, now, parseDuration(remote.maxDuration));
+    try {
+      await this.lifecycle.ended(call, remote, 'reconciliation');
+    } catch (err) {
+      // Reading the transcript was throttled: the same look again later; anything else is retried next pass.
+      if (err instanceof UltravoxError && throttled(err)) return this.pushOut(call, now, err, waiting);
+      throw err;
+    }
+  }
+
+  private async unanswered(
+    call: CallToReconcile,
+    now: Date,
+    err: UltravoxError,
+    waiting: Set<string>,
+  ): Promise<void> {
+    if (err.failure === 'not_found') {
+      await this.transitions.failed(call.id, 'ultravox_call_not_found', {}, RECONCILED_NOTE);
+      return;
+    }
+    if (throttled(err)) return this.pushOut(call, now, err, waiting);
+    if (now >= unreadableDeadline(call.placedAt, call.maxDurationSeconds)) {
+      await this.transitions.failed(
+        call.id,
+        'ultravox_unreachable',
+        { endReason: err.message.slice(0, 500) },
+        RECONCILED_NOTE,
+      );
+      return;
+    }
+    await this.lookAgain(call, now, null);
+  }
+
+  /** Still live (or unreadable): the next look after a growing interval. */
+  private async lookAgain(
+    call: CallToReconcile,
+    now: Date,
+    maxDurationSeconds: number | null,
+  ): Promise<void> {
+    const checks = call.checks + 1;
+    const next = new Date(now.getTime() + recheckDelayMs(this.config.calls.reconcileAfterMs, checks));
+    await this.callRows.scheduleReconcile(call.id, next, checks, maxDurationSeconds);
+  }
+
+  /** Throttled: this call waits (Retry-After when given), and so do the agency's others this pass. */
+  private async pushOut(
+    call: CallToReconcile,
+    now: Date,
+    err: UltravoxError,
+    waiting: Set<string>,
+  ): Promise<void> {
+    waiting.add(call.agencyId);
+    const wait =
+      err.retryAfterMs ?? recheckDelayMs(this.config.calls.reconcileAfterMs, Math.max(call.checks, 1));
+    await this.callRows.scheduleReconcile(call.id, new Date(now.getTime() + wait), call.checks);
+  }
+}
