@@ -114,10 +114,6 @@ async function measureSwitchboard(o: Options, world: BenchWorld, emitter: Emitte
     {
       APP_ROLE: 'worker',
       WEBHOOK_DELIVERY_CONCURRENCY: String(o.concurrency),
-      // One endpoint receives every event here: its in-flight cap is raised to the worker's concurrency
-      // so that the phase measures the delivery machinery (gate included), not the cap. Isolation
-      // between endpoints at the default cap is bench:isolation's.
-      WEBHOOK_ENDPOINT_MAX_IN_FLIGHT: String(o.concurrency),
       ...o.workerEnv,
     },
     o.workerNodeArgs,
@@ -218,6 +214,10 @@ async function main(): Promise<void> {
     console.warn(`warning: ${host.busyBeforeStart * 100}% of the CPU was busy before the benchmark started`);
   }
   const world = await createWorld();
+  // One endpoint receives every event here: its in-flight cap is raised to the worker's concurrency,
+  // for the emitter (whose outbox admits) and the worker alike, so that the phase measures the
+  // delivery machinery, gate included, not the cap. Isolation at the default cap is bench:isolation's.
+  world.env.WEBHOOK_ENDPOINT_MAX_IN_FLIGHT = String(o.concurrency);
   const interrupted = (signal: NodeJS.Signals) => {
     console.error(`bench:delivery: ${signal}, dropping ${world.databaseName} and ${world.redisPrefix}:*`);
     void destroyWorld(world).finally(() => process.exit(130));
