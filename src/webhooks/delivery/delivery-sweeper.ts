@@ -73,11 +73,7 @@ export class DeliverySweeper extends PeriodicTask {
    */
   private async disableLongFailing(): Promise<void> {
     const afterMs = this.config.webhooks.disableAfterMs;
-    const disabled = await this.endpoints.disableFailingFor(
-      afterMs,
-      (since) =>
-        `every attempt found it unreachable since ${since.toISOString()} (more than ${formatDuration(afterMs)}); PATCH active: true to resume`,
-    );
+    const disabled = await this.endpoints.disableFailingFor(afterMs, formatDuration(afterMs));
     if (disabled.length > 0)
       this.logger.warn({ msg: 'disabled long-failing endpoints', endpointIds: disabled });
   }

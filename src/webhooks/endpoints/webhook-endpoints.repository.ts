@@ -108,19 +108,24 @@ export class WebhookEndpointsRepository {
    * Disables the active endpoints that have been failing for longer than `afterMs`, saying so in
    * their disabled_reason; returns their ids.
    */
-  async disableFailingFor(afterMs: number, reason: (since: Date) => string): Promise<string[]> {
-    const stale = await this.endpoints
-      .createQueryBuilder('e')
-      .select(['e.id', 'e.failingSince'])
-      .where("e.active AND e.failing_since < now() - :afterMs * interval '1 millisecond'", { afterMs })
-      .limit(1000)
-      .getMany();
-    for (const endpoint of stale) {
-      await this.endpoints.update(
-        { id: endpoint.id, active: true },
-        { active: false, disabledReason: reason(endpoint.failingSince ?? new Date()) },
-      );
-    }
-    return stale.map((e) => e.id);
+  async disableFailingFor(afterMs: number, afterLabel: string): Promise<string[]> {
+    // One statement: the reason names when the endpoint started failing (ISO 8601, UTC).
+    const result = await this.endpoints
+      .createQueryBuilder()
+      .update()
+      .set({
+        active: false,
+        disabledReason: () =>
+          `'every attempt found it unreachable since ' || ` +
+          `to_char(failing_since AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || ` +
+          `' (more than ' || :afterLabel || '); PATCH active: true to resume'`,
+      })
+      .where("active AND failing_since < now() - :afterMs * interval '1 millisecond'", {
+        afterMs,
+        afterLabel,
+      })
+      .returning('id')
+      .execute();
+    return (result.raw as { id: string }[]).map((row) => row.id);
   }
 }
