@@ -19,6 +19,7 @@ describe('nothing lost: worker SIGKILL and Redis FLUSHDB mid-delivery, backlog p
     spawnWorker(t.env, {
       WEBHOOK_DELIVERY_CONCURRENCY: '10',
       WEBHOOK_SWEEP_INTERVAL_MS: '500',
+      WEBHOOK_TIMEOUT_MS: '1000',
     });
 
   beforeAll(async () => {
@@ -30,6 +31,8 @@ describe('nothing lost: worker SIGKILL and Redis FLUSHDB mid-delivery, backlog p
       REDIS_URL,
       WEBHOOK_RETRY_DELAYS: '200ms,400ms,800ms',
       WEBHOOK_ENDPOINT_MAX_IN_FLIGHT: '3',
+      // Slots are leased for the timeout plus 30 s: short, so the second case's dead slots expire soon.
+      WEBHOOK_TIMEOUT_MS: '1000',
     });
   });
   afterAll(async () => {
@@ -82,4 +85,47 @@ describe('nothing lost: worker SIGKILL and Redis FLUSHDB mid-delivery, backlog p
       expect(r.headers['webhook-id']).toBe(body.event_id);
     }
   });
+
+  it('a worker killed mid-attempt strands no parked backlog: once its slots expire, the rest drains', async () => {
+    const stuck = await new Receiver().start();
+    try {
+      // The first attempts hang until the worker is gone; what comes after is answered at once.
+      stuck.answer = () => ({ status: 204, hold: true });
+      const agency = await createAgency(t);
+      await request(t.url)
+        .post('/api/v1/webhooks')
+        .set('Authorization', agency.owner.auth)
+        .send({ url: `${stuck.url}/hook`, events: ['call.completed'] })
+        .expect(201);
+      const outbox = t.app.get(WebhookOutbox);
+      const count = 20;
+      for (let i = 0; i < count; i++) {
+        await outbox.emit(agency.agencyId, 'call.completed', { call_id: `stuck-${i}` });
+      }
+      await waitFor(() => stuck.inFlight === 3, 20_000, 'three attempts hanging at the cap');
+      worker?.child.kill('SIGKILL');
+      await worker?.exited;
+      stuck.answer = () => ({ status: 204 });
+      stuck.releaseHeld();
+      worker = startWorker();
+      // Parked deliveries have no job: nobody hands them the dead worker's slots but the sweeper.
+      const unique = () => new Set(stuck.received.map((r) => JSON.parse(r.body).call_id as string));
+      await waitFor(() => unique().size === count, 90_000, `all ${count} events at the receiver`);
+      const { rows } = await waitFor(
+        async () => {
+          const result = await t.db.query(
+            `SELECT status, count(*)::int AS n FROM webhook_deliveries WHERE agency_id = $1 GROUP BY status`,
+            [agency.agencyId],
+          );
+          return result.rows.length === 1 && result.rows[0].status === 'succeeded' && result;
+        },
+        20_000,
+        'every delivery succeeded',
+      );
+      expect(rows).toEqual([{ status: 'succeeded', n: count }]);
+      expect(stuck.maxInFlight).toBeLessThanOrEqual(3);
+    } finally {
+      await stuck.close();
+    }
+  }, 150_000);
 });

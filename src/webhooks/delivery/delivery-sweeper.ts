@@ -5,7 +5,7 @@ import { PeriodicTask } from '../../common/periodic-task';
 import { DeliverJob, jobNeedsReplacing, QUEUES } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { DeliveriesRepository, DuePosition, FROM_THE_FIRST_DUE } from './deliveries.repository';
-import type { DeliveryRef } from './endpoint-gate.repository';
+import { DeliveryRef, EndpointGate } from './endpoint-gate.repository';
 import { WebhookEndpointsRepository } from '../endpoints/webhook-endpoints.repository';
 import { WebhookOutbox } from './webhook-outbox.service';
 
@@ -42,6 +42,7 @@ export class DeliverySweeper extends PeriodicTask {
     @InjectQueue(QUEUES.webhookDelivery) private readonly queue: Queue<DeliverJob>,
     private readonly outbox: WebhookOutbox,
     private readonly endpoints: WebhookEndpointsRepository,
+    private readonly gate: EndpointGate,
   ) {
     super();
   }
@@ -54,14 +55,21 @@ export class DeliverySweeper extends PeriodicTask {
     await this.isolated('disabling long-failing endpoints', {}, () => this.disableLongFailing());
     const { due, next } = await this.deliveries.dueFor(GRACE_MS, BATCH, this.from);
     this.from = next ?? FROM_THE_FIRST_DUE;
-    const lost: DeliveryRef[] = [];
+    const jobless: DeliveryRef[] = [];
     for (const ref of due) {
       if (this.stopping) return;
       await this.isolated('looking up a delivery job', { ...ref }, async () => {
-        // A delayed job is parked at its endpoint's cap or waiting out a retry: it wakes by itself.
-        if (await jobNeedsReplacing(await this.queue.getJob(ref.deliveryId), false)) lost.push(ref);
+        // A delayed job is a retry waiting out its backoff, or parked: it wakes by itself.
+        if (await jobNeedsReplacing(await this.queue.getJob(ref.deliveryId), false)) jobless.push(ref);
       });
     }
+    if (jobless.length === 0) return;
+    // Parked in the gate, they need no job until they are handed a slot. Nudge their endpoints, should
+    // nobody be handing slots out any more (the worker that held them was killed).
+    const parked = await this.gate.parkedAmong(jobless);
+    const backlogged = new Set(jobless.filter((_, i) => parked[i]).map((ref) => ref.endpointId));
+    await this.outbox.handOut(await this.gate.kick([...backlogged]));
+    const lost = jobless.filter((_, i) => !parked[i]);
     if (lost.length === 0) return;
     await this.outbox.enqueue(lost);
     this.logger.warn({ msg: 're-enqueued due deliveries that had no job', count: lost.length });

@@ -1,7 +1,7 @@
-import { InjectQueue, OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Inject, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { DelayedError, Job, Queue } from 'bullmq';
-import { DeliverJob, promoteById, QUEUES, WORKER_OPTIONS } from '../../common/queues';
+import { DelayedError, Job } from 'bullmq';
+import { DeliverJob, QUEUES, WORKER_OPTIONS } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { WebhookEndpointsRepository } from '../endpoints/webhook-endpoints.repository';
 import { attemptResultOf, DeliveryAttemptService, RetryLater } from './delivery-attempt.service';
@@ -13,6 +13,7 @@ import {
   parkedWakeMs,
   verdictOf,
 } from './endpoint-gate.repository';
+import { WebhookOutbox } from './webhook-outbox.service';
 
 /** How long a worker trusts what it read of an endpoint's throttle (a PATCH applies within this). */
 const RATE_LIMIT_TTL_MS = 5_000;
@@ -35,7 +36,7 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     private readonly attempts: DeliveryAttemptService,
     private readonly gate: EndpointGate,
     private readonly endpoints: WebhookEndpointsRepository,
-    @InjectQueue(QUEUES.webhookDelivery) private readonly queue: Queue<DeliverJob>,
+    private readonly outbox: WebhookOutbox,
   ) {
     super();
   }
@@ -46,7 +47,8 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
 
   /**
    * One attempt inside its endpoint's in-flight cap: without a slot (or while the endpoint is paused)
-   * the job is parked (delayed, no attempt used) until a slot is handed to it; after the attempt its
+   * the job — a retry, or a probe woken early — is parked (delayed, no attempt used) until a slot is
+   * handed to it; after the attempt its
    * outcome moves the endpoint's breaker and the slot goes to the next parked delivery. By-hand retries
    * (and jobs queued before the gate existed) go straight on.
    */
@@ -58,8 +60,9 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
     }
     const ref = { deliveryId, endpointId };
     const rate = await this.rateLimitOf(endpointId);
-    // Admitted with a reserved slot and not throttled: the first attempt goes straight on (one Redis
-    // round trip less per delivery); retries, woken parked jobs and throttled endpoints ask the gate.
+    // Queued holding a slot (admitted, or handed one when it was parked) and not throttled: the first
+    // attempt goes straight on (one Redis round trip less per delivery); retries, probes and throttled
+    // endpoints ask the gate.
     const reserved = job.data.reserved === true && job.attemptsMade === 0 && rate === null;
     const slot = reserved ? { run: true as const } : await this.gate.acquire(ref, rate);
     if (!slot.run) {
@@ -91,9 +94,10 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
   }
 
   /**
-   * Frees the slot, records a change of the endpoint's health, and wakes the parked deliveries the slot
-   * now belongs to (or, when the endpoint was just paused, schedules its probe for the pause's end). A
-   * failure here is left to the parked jobs' own wake-up.
+   * Frees the slot, records a change of the endpoint's health, and queues (or wakes) the parked
+   * deliveries the slot now belongs to (or, when the endpoint was just paused, schedules its probe for
+   * the pause's end). A failure here is left to the sweeper, which kicks endpoints whose parked
+   * deliveries nobody hands slots to.
    */
   private async handOver(ref: DeliveryRef, verdict: AttemptVerdict): Promise<void> {
     try {
@@ -105,11 +109,12 @@ export class DeliveryProcessor extends WorkerHost implements OnApplicationBootst
         await this.endpoints.markHealthy(ref.endpointId);
         this.logger.log({ msg: 'endpoint answered its probe: resumed', ...ref });
       }
-      // A job that is not delayed any more (it woke by itself) runs on its reserved slot anyway.
-      await Promise.all(release.next.map((id) => promoteById(this.queue, id)));
+      await this.outbox.handOut(release.next);
       if (release.probe && release.pausedUntil) {
-        const wakeIn = Math.max(0, release.pausedUntil.getTime() - Date.now());
-        await (await this.queue.getJob(release.probe))?.changeDelay(wakeIn).catch(() => undefined);
+        await this.outbox.scheduleProbe(
+          release.probe,
+          Math.max(0, release.pausedUntil.getTime() - Date.now()),
+        );
       }
     } catch (err) {
       this.logger.warn({ msg: 'endpoint slot hand-over failed', ...ref, err: (err as Error).message });

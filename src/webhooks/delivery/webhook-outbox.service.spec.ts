@@ -51,7 +51,7 @@ function setUp() {
   } as unknown as AppConfig;
   // Every endpoint has room: the gate lets each delivery run.
   const gate = {
-    admit: (deliveries: DeliveryRef[]) => Promise.resolve({ run: deliveries, parked: [] }),
+    admit: (deliveries: DeliveryRef[]) => Promise.resolve({ run: deliveries, probes: [] }),
     reservedAmong: () => Promise.resolve([]),
   };
   const outbox = new WebhookOutbox(

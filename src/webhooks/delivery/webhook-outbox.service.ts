@@ -9,7 +9,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import type { Tx } from '../../database/sql';
 import { Transactions } from '../../database/transactions';
 import { WebhookEventType } from '../webhook-event-types';
-import { DeliveryRef, EndpointGate } from './endpoint-gate.repository';
+import { DeliveryRef, EndpointGate, Handed } from './endpoint-gate.repository';
 import { EmittedEvent, NewEvent, WebhookEventsRepository } from './webhook-events.repository';
 
 export type { EmittedEvent } from './webhook-events.repository';
@@ -101,25 +101,51 @@ export class WebhookOutbox {
 
   /**
    * Queues deliveries that are due (jobId = delivery id, so a repeat is harmless), through the
-   * endpoint gate: those over their endpoint's in-flight cap are queued parked (delayed) and woken
-   * when a slot frees. Never throws: the sweeper is the net.
+   * endpoint gate: those over their endpoint's in-flight cap are parked in the gate, with no job, and
+   * queued when a slot is handed to them (`handOut`). Never throws: the sweeper is the net.
    */
   async enqueue(deliveries: readonly DeliveryRef[]): Promise<void> {
     if (deliveries.length === 0) return;
     try {
-      const { run, parked } = await this.gate.admit(deliveries);
+      const { run, probes } = await this.gate.admit(deliveries);
       await this.addJobs([
         ...run.map((ref) => this.job(ref, 0)),
-        ...parked.map(({ ref, wakeInMs }) => this.job(ref, wakeInMs)),
+        ...probes.map(({ ref, wakeInMs }) => this.job(ref, wakeInMs)),
       ]);
-      // A slot handed to a parked delivery before its job existed: wake the job now.
-      const refs = parked.map(({ ref }) => ref);
+      // A slot handed to a probe before its delayed job existed: wake the job now.
+      const refs = probes.map(({ ref }) => ref);
       const handed = await this.gate.reservedAmong(refs);
       await Promise.all(
         refs.filter((_, i) => handed[i]).map((ref) => promoteById(this.queue, ref.deliveryId)),
       );
     } catch (err) {
       this.warnEnqueueFailed(err, deliveries.length);
+    }
+  }
+
+  /**
+   * Parked deliveries the gate handed a slot: a job is queued for each (holding the slot), or, for one
+   * that waits as a delayed job of its own, that job is woken. Never throws: a delivery left without
+   * its job is the sweeper's (its slot expires, then it is due with no job).
+   */
+  async handOut(handed: readonly Handed[]): Promise<void> {
+    if (handed.length === 0) return;
+    try {
+      await this.addJobs(handed.filter((h) => !h.hasJob).map((h) => this.job(h.ref, 0)));
+      // A job that is not delayed any more (it woke by itself) runs on its reserved slot anyway.
+      await Promise.all(handed.filter((h) => h.hasJob).map((h) => promoteById(this.queue, h.ref.deliveryId)));
+    } catch (err) {
+      this.warnEnqueueFailed(err, handed.length);
+    }
+  }
+
+  /** The probe of a paused endpoint is to run when the pause ends, `wakeInMs` from now. */
+  async scheduleProbe({ ref, hasJob }: Handed, wakeInMs: number): Promise<void> {
+    try {
+      if (hasJob) await (await this.queue.getJob(ref.deliveryId))?.changeDelay(wakeInMs);
+      else await this.addJobs([this.job(ref, wakeInMs)]);
+    } catch (err) {
+      this.warnEnqueueFailed(err, 1);
     }
   }
 
