@@ -4,7 +4,7 @@ import { accountOf, mapPage, pageOrError, pageRequest } from './api-http';
 import { CallRunner, customerName } from './call-runner';
 import { QueryParams, first, paginate } from './pagination';
 import { buildScript, scenarioFor } from './scenarios';
-import { liveCallCount, SimState } from './state';
+import { allowedConcurrentCalls, liveCallCount, SimState } from './state';
 import { SimAccount, SimCall, UltravoxCall } from './types';
 import { CreateCallInput, checkCreateCall } from './validation';
 
@@ -35,7 +35,7 @@ export function registerCallRoutes(app: FastifyInstance, deps: CallRoutesDeps): 
       hasActiveSubscription: false,
       subscriptionTier: null,
       activeCalls: liveCallCount(account),
-      allowedConcurrentCalls: deps.maxConcurrentCalls,
+      allowedConcurrentCalls: allowedConcurrentCalls(account, deps.maxConcurrentCalls),
     };
   });
 
@@ -84,11 +84,12 @@ export function registerCallRoutes(app: FastifyInstance, deps: CallRoutesDeps): 
       const checked = checkCreateCall(request.body);
       if (!checked.ok) return reply.code(400).send({ detail: checked.detail });
       const account = accountOf(state, request);
-      if (liveCallCount(account) >= deps.maxConcurrentCalls) {
+      const allowed = allowedConcurrentCalls(account, deps.maxConcurrentCalls);
+      if (liveCallCount(account) >= allowed) {
         return reply
           .code(429)
           .header('Retry-After', '1')
-          .send({ detail: `Too many concurrent calls: this account allows ${deps.maxConcurrentCalls}.` });
+          .send({ detail: `Too many concurrent calls: this account allows ${allowed}.` });
       }
       const sim = createCall(state, account, agentId, checked.value);
       deps.runner.start(account, sim);

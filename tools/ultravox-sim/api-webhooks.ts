@@ -15,6 +15,7 @@ export function registerWebhookRoutes(app: FastifyInstance, state: SimState): vo
     const checked = checkWebhook(request.body, false);
     if (!checked.ok) return reply.code(400).send({ detail: checked.detail });
     const input = checked.value;
+    const created = new Date().toISOString();
     const webhook: SimWebhook = {
       webhookId: randomUUID(),
       url: input.url as string,
@@ -22,8 +23,10 @@ export function registerWebhookRoutes(app: FastifyInstance, state: SimState): vo
       // Ultravox generates a secret when none is given and returns it; so does the simulator.
       secrets: input.secrets ?? [randomBytes(24).toString('base64url')],
       agentId: input.agentId ?? null,
-      created: new Date().toISOString(),
+      created,
       status: 'normal',
+      lastStatusChange: created,
+      recentFailures: [],
     };
     accountOf(state, request).webhooks.set(webhook.webhookId, webhook);
     return reply.code(201).send(webhook);

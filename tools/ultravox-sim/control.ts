@@ -1,6 +1,7 @@
 import { FastifyInstance } from 'fastify';
 import { Scheduler } from './scheduler';
-import { liveCallCount, SimState } from './state';
+import { isValidApiKey } from './api-http';
+import { allowedConcurrentCalls, liveCallCount, SimState } from './state';
 import {
   DeliveryAttempt,
   Fault,
@@ -31,6 +32,8 @@ export interface SimAccountView {
   keyPrefix: string;
   liveCalls: number;
   maxConcurrentLive: number;
+  /** What `GET /api/accounts/me` reports and the 429 of call creation enforces. */
+  allowedConcurrentCalls: number;
   webhooks: SimWebhook[];
 }
 
@@ -55,6 +58,7 @@ export class SimControl {
     private readonly state: SimState,
     private readonly scheduler: Scheduler,
     private readonly sender: WebhookSender,
+    private readonly maxConcurrentCalls: number,
   ) {}
 
   addFault(input: FaultInput): Fault {
@@ -91,6 +95,7 @@ export class SimControl {
         keyPrefix: account.keyPrefix,
         liveCalls: liveCallCount(account),
         maxConcurrentLive: account.maxConcurrentLive,
+        allowedConcurrentCalls: allowedConcurrentCalls(account, this.maxConcurrentCalls),
         webhooks: [...account.webhooks.values()],
       })),
       calls: accounts
@@ -139,6 +144,30 @@ export class SimControl {
 
   drops(): WebhookDrop[] {
     return [...this.state.drops];
+  }
+
+  /** Deletes a webhook as if in the Ultravox console: GET answers 404 and nothing is sent to it any more. */
+  deleteWebhook(webhookId: string): void {
+    const account = [...this.state.accounts.values()].find((a) => a.webhooks.has(webhookId));
+    if (!account) throw new SimControlError(404, 'Not found.');
+    account.webhooks.delete(webhookId);
+  }
+
+  /**
+   * The concurrent calls the key's account allows (`allowedConcurrentCalls` of GET /api/accounts/me and
+   * the 429 of call creation); null goes back to the simulator's `maxConcurrentCalls`.
+   */
+  setAllowedConcurrentCalls(apiKey: string, allowed: number | null): SimAccountView {
+    if (typeof apiKey !== 'string' || !isValidApiKey(apiKey)) {
+      throw new SimControlError(400, 'apiKey: must be a valid key.');
+    }
+    if (allowed !== null && (!Number.isInteger(allowed) || allowed < 0)) {
+      throw new SimControlError(400, 'allowedConcurrentCalls: must be a non-negative integer or null.');
+    }
+    const account = this.state.account(apiKey);
+    account.allowedConcurrentCalls = allowed;
+    const view = this.calls().accounts.find((a) => a.accountId === account.accountId);
+    return view as SimAccountView;
   }
 
   /** Ultravox no longer knows the call: GET answers 404 and it sends no more webhooks. */
@@ -190,6 +219,17 @@ export function registerControlRoutes(app: FastifyInstance, control: SimControl)
     return reply.code(201).send(drop);
   });
   app.get('/_sim/webhook-drops', async () => ({ drops: control.drops() }));
+  app.delete<{ Params: { webhookId: string } }>('/_sim/webhooks/:webhookId', async (request, reply) => {
+    control.deleteWebhook(request.params.webhookId);
+    return reply.code(204).send();
+  });
+  app.put<{ Body: unknown }>('/_sim/accounts/concurrency', async (request) => {
+    const body = isObject(request.body) ? request.body : {};
+    return control.setAllowedConcurrentCalls(
+      body.apiKey as string,
+      (body.allowedConcurrentCalls ?? null) as number | null,
+    );
+  });
   app.post<{ Params: { callId: string } }>('/_sim/calls/:callId/forget', async (request, reply) => {
     control.forget(request.params.callId);
     return reply.code(204).send();

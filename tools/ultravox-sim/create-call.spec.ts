@@ -91,4 +91,39 @@ describe('Ultravox simulator: POST /api/agents/{agentId}/calls', () => {
       maxConcurrentLive: 2,
     });
   });
+
+  it('takes an account’s allowedConcurrentCalls from the control API, on accounts/me and in the 429', async () => {
+    const set = await api(`${sim.url}/_sim/accounts/concurrency`, {
+      method: 'PUT',
+      body: { apiKey: key, allowedConcurrentCalls: 1 },
+    });
+    expect(set.body).toMatchObject({ keyPrefix: 'createAA', allowedConcurrentCalls: 1 });
+    const me = await api<{ allowedConcurrentCalls: number }>(`${sim.url}/api/accounts/me`, { key });
+    expect(me.body.allowedConcurrentCalls).toBe(1);
+    expect((await create(outgoingCall('+15551230000'))).status).toBe(201);
+    const refused = await create(outgoingCall('+15551230000'));
+    expect(refused.status).toBe(429);
+    expect(refused.body.detail).toContain('allows 1');
+
+    // Other accounts keep the simulator's maxConcurrentCalls; null gives the account it back.
+    const other = await api<{ allowedConcurrentCalls: number }>(`${sim.url}/api/accounts/me`, {
+      key: apiKey('createBB'),
+    });
+    expect(other.body.allowedConcurrentCalls).toBe(2);
+    sim.setAllowedConcurrentCalls(key, null);
+    expect((await create(outgoingCall('+15551230000'))).status).toBe(201);
+  });
+
+  it('refuses a control request without a valid key or with a negative limit (400)', async () => {
+    const noKey = await api<{ detail: string }>(`${sim.url}/_sim/accounts/concurrency`, {
+      method: 'PUT',
+      body: { allowedConcurrentCalls: 1 },
+    });
+    expect(noKey.status).toBe(400);
+    const negative = await api<{ detail: string }>(`${sim.url}/_sim/accounts/concurrency`, {
+      method: 'PUT',
+      body: { apiKey: key, allowedConcurrentCalls: -1 },
+    });
+    expect(negative.status).toBe(400);
+  });
 });

@@ -32,6 +32,8 @@ export interface UltravoxSim extends Pick<
   | 'dropWebhooks'
   | 'drops'
   | 'forget'
+  | 'deleteWebhook'
+  | 'setAllowedConcurrentCalls'
 > {
   /** Base URL without trailing slash, e.g. http://127.0.0.1:41234; use it as ULTRAVOX_API_BASE_URL. */
   readonly url: string;
@@ -51,7 +53,7 @@ export async function startUltravoxSim(options: Partial<SimOptions> = {}): Promi
     timeoutMs: resolved.webhookTimeoutMs,
   });
   const runner = new CallRunner(resolved.timings, scheduler, sender);
-  const control = new SimControl(state, scheduler, sender);
+  const control = new SimControl(state, scheduler, sender, resolved.maxConcurrentCalls);
 
   // forceCloseConnections: a request held open by a "hang" fault must not stall close().
   const app = Fastify({ logger: resolved.logger, forceCloseConnections: true });
@@ -88,6 +90,8 @@ export async function startUltravoxSim(options: Partial<SimOptions> = {}): Promi
     dropWebhooks: (input) => control.dropWebhooks(input),
     drops: () => control.drops(),
     forget: (callId) => control.forget(callId),
+    deleteWebhook: (webhookId) => control.deleteWebhook(webhookId),
+    setAllowedConcurrentCalls: (apiKey, allowed) => control.setAllowedConcurrentCalls(apiKey, allowed),
     close: async () => {
       scheduler.cancelAll();
       await app.close();

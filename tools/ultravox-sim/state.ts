@@ -6,6 +6,7 @@ import {
   RecordedRequest,
   SimAccount,
   SimCall,
+  SimWebhook,
   WebhookDrop,
   WebhookEvent,
 } from './types';
@@ -30,6 +31,7 @@ export class SimState {
         calls: new Map(),
         webhooks: new Map(),
         maxConcurrentLive: 0,
+        allowedConcurrentCalls: null,
       };
       this.accounts.set(apiKey, account);
     }
@@ -104,6 +106,35 @@ export class SimState {
     this.requests.length = 0;
     this.deliveries.length = 0;
     this.faults.length = 0;
+  }
+}
+
+/** Failed attempts in a row that make a webhook `unhealthy`; failures GET /api/webhooks/{id} shows. */
+export const UNHEALTHY_AFTER_FAILURES = 3;
+export const RECENT_FAILURES_KEPT = 10;
+/** Kept beside the webhook, not on it: GET /api/webhooks/{id} returns the webhook object as it is. */
+const failuresInARow = new WeakMap<SimWebhook, number>();
+
+/** The account's concurrent-call cap: its own when set through the control API, else the simulator's. */
+export function allowedConcurrentCalls(account: SimAccount, simDefault: number): number {
+  return account.allowedConcurrentCalls ?? simDefault;
+}
+
+/**
+ * Records a delivery attempt's outcome on its webhook: a failure is kept in `recentFailures`, and
+ * UNHEALTHY_AFTER_FAILURES failures in a row make it `unhealthy`; a success makes it `normal` again.
+ */
+export function recordWebhookOutcome(hook: SimWebhook, error: string | null, at: string): void {
+  const inARow = error === null ? 0 : (failuresInARow.get(hook) ?? 0) + 1;
+  failuresInARow.set(hook, inARow);
+  if (error !== null) {
+    hook.recentFailures.push({ timestamp: at, error });
+    hook.recentFailures.splice(0, Math.max(0, hook.recentFailures.length - RECENT_FAILURES_KEPT));
+  }
+  const status = error === null ? 'normal' : inARow >= UNHEALTHY_AFTER_FAILURES ? 'unhealthy' : hook.status;
+  if (status !== hook.status) {
+    hook.status = status;
+    hook.lastStatusChange = at;
   }
 }
 

@@ -84,7 +84,17 @@ export interface SimWebhook {
   secrets: string[];
   agentId: string | null;
   created: string;
-  status: 'normal';
+  /** `unhealthy` after UNHEALTHY_AFTER_FAILURES failed attempts in a row; a success makes it `normal` again. */
+  status: 'normal' | 'unhealthy';
+  lastStatusChange: string;
+  /** The latest failed attempts, newest last (at most RECENT_FAILURES_KEPT). Shape: a simulator convention. */
+  recentFailures: WebhookFailure[];
+}
+
+/** One failed delivery attempt as GET /api/webhooks/{id} shows it (the real shape is not documented). */
+export interface WebhookFailure {
+  timestamp: string;
+  error: string;
 }
 
 export interface SimAccount {
@@ -94,6 +104,8 @@ export interface SimAccount {
   calls: Map<string, SimCall>;
   webhooks: Map<string, SimWebhook>;
   maxConcurrentLive: number;
+  /** Set through the control API; null: the simulator's `maxConcurrentCalls`. */
+  allowedConcurrentCalls: number | null;
 }
 
 export interface DeliveryAttempt {

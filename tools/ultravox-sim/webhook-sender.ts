@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { Scheduler } from './scheduler';
 import { ultravoxSignatureHeader } from './signing';
-import { SimState } from './state';
+import { recordWebhookOutcome, SimState } from './state';
 import { DeliveryAttempt, SimAccount, SimCall, SimWebhook, WebhookEvent } from './types';
 
 export interface SenderOptions {
@@ -78,7 +78,9 @@ export class WebhookSender {
       };
       this.state.deliveries.push(record);
       attempts.push(record);
-      if (record.status !== null && record.status >= 200 && record.status < 300) break;
+      const delivered = record.status !== null && record.status >= 200 && record.status < 300;
+      recordWebhookOutcome(hook, delivered ? null : (record.error ?? `HTTP ${record.status}`), record.at);
+      if (delivered) break;
       if (attempt <= this.options.retries) {
         const waited = await this.scheduler.sleep(this.options.retryDelayMs * 2 ** (attempt - 1));
         if (!waited) break;

@@ -167,6 +167,41 @@ describe('Ultravox simulator: webhooks', () => {
     );
   });
 
+  it('marks a webhook unhealthy after failures in a row, with its recent failures, and normal after a success', async () => {
+    // call.started only: its first attempt and every retry fail, and nothing else is sent meanwhile.
+    receiver.statuses.push(...Array<number>(sim.options.webhookRetries + 1).fill(500));
+    const created = await register({ url: receiver.url, events: ['call.started'] });
+    const path = `${sim.url}/api/webhooks/${created.body.webhookId}`;
+    await placeCall('+15551230000');
+    await waitFor('every attempt to fail', () => sim.deliveries().length === sim.options.webhookRetries + 1);
+    const unhealthy = await api<SimWebhook>(path, { key });
+    expect(unhealthy.body).toMatchObject({ status: 'unhealthy', lastStatusChange: expect.any(String) });
+    expect(unhealthy.body.lastStatusChange > created.body.lastStatusChange).toBe(true);
+    expect(unhealthy.body.recentFailures).toHaveLength(sim.options.webhookRetries + 1);
+    expect(unhealthy.body.recentFailures[0]).toEqual({ timestamp: expect.any(String), error: 'HTTP 500' });
+
+    await placeCall('+15551230000');
+    await waitFor('a delivery that succeeds', () => sim.deliveries().some((d) => d.status === 204));
+    const recovered = await api<SimWebhook>(path, { key });
+    expect(recovered.body.status).toBe('normal');
+    expect(recovered.body.lastStatusChange > unhealthy.body.lastStatusChange).toBe(true);
+  });
+
+  it('deletes a webhook as in the Ultravox console: GET answers 404 and nothing more is sent to it', async () => {
+    const created = await register({ url: receiver.url, events: ['call.started', 'call.ended'] });
+    const deleted = await api(`${sim.url}/_sim/webhooks/${created.body.webhookId}`, { method: 'DELETE' });
+    expect(deleted.status).toBe(204);
+    expect((await api(`${sim.url}/api/webhooks/${created.body.webhookId}`, { key })).status).toBe(404);
+    expect(
+      (await api(`${sim.url}/_sim/webhooks/${created.body.webhookId}`, { method: 'DELETE' })).status,
+    ).toBe(404);
+    // A second webhook proves the call's events went out, and none to the deleted one.
+    const other = await register({ url: `${receiver.url}?other`, events: ['call.ended'] });
+    await placeCall('+15551230000');
+    await waitFor('call.ended to the other webhook', () => sim.deliveries().length === 1);
+    expect(sim.deliveries()[0].webhookId).toBe(other.body.webhookId);
+  });
+
   it('records a connection error as an attempt without status', async () => {
     await register({ url: 'http://127.0.0.1:9/closed', events: ['call.started'] });
     await placeCall('+15551230000');
