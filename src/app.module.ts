@@ -27,7 +27,7 @@ import { AppConfigModule } from './config/config.module';
 import { dataSourceOptions } from './database/data-source-options';
 import { TransactionsModule } from './database/transactions';
 import { HealthModule } from './health/health.module';
-import { IntegrationsModule } from './integrations/integrations.module';
+import { IntegrationsModule, IntegrationsWorkerModule } from './integrations/integrations.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QUEUES } from './common/queues';
 import { WebhooksModule } from './webhooks/webhooks.module';
@@ -106,6 +106,7 @@ const workerModules = (): NonNullable<ModuleMetadata['imports']> => [
   WebhooksWorkerModule,
   CallsWorkerModule,
   CampaignsWorkerModule,
+  IntegrationsWorkerModule,
   RetentionModule,
 ];
 

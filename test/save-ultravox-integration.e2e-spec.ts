@@ -58,6 +58,12 @@ describe('POST /functions/v1/save-ultravox-integration (CONTRACT §5.1)', () => 
         validated_at: expect.any(String),
         webhook_url: res.body.webhook_url,
         signature_verification: false,
+        ultravox_webhook: null,
+        // The simulator's default maxConcurrentCalls (5), below MAX_CONCURRENT_CALLS_PER_AGENCY (10).
+        allowed_concurrent_calls: 5,
+        effective_concurrent_calls: 5,
+        account_checked_at: expect.any(String),
+        key_rejected_at: null,
       },
     });
     expect(JSON.stringify(integration.body)).not.toContain(key);

@@ -1,6 +1,14 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { CallingWindow } from '../common/calling-window/calling-window';
 
+export type UltravoxWebhookStatus = 'normal' | 'unhealthy' | 'missing';
+
+/** One of the webhook's recent failed deliveries, as Ultravox lists them (read leniently). */
+export interface UltravoxWebhookFailure {
+  at: string | null;
+  detail: string | null;
+}
+
 @Entity('agencies')
 export class Agency {
   @PrimaryGeneratedColumn('uuid')
@@ -40,6 +48,44 @@ export class Agency {
   /** As stored, possibly invalid (written before input was checked): use it through governingWindow. */
   @Column('jsonb', { name: 'calling_window', nullable: true })
   callingWindow: CallingWindow | null;
+
+  /** The Ultravox account's `allowedConcurrentCalls` when last read (null: never reported). */
+  @Column('integer', { name: 'ultravox_allowed_concurrent_calls', nullable: true })
+  ultravoxAllowedConcurrentCalls: number | null;
+
+  @Column('timestamptz', { name: 'ultravox_account_checked_at', nullable: true })
+  ultravoxAccountCheckedAt: Date | null;
+
+  /** The registered webhook as last checked: `normal` | `unhealthy` (Ultravox's words) | `missing`. */
+  @Column('text', { name: 'ultravox_webhook_status', nullable: true })
+  ultravoxWebhookStatus: UltravoxWebhookStatus | null;
+
+  /** Ultravox's `lastStatusChange` of the webhook. */
+  @Column('timestamptz', { name: 'ultravox_webhook_status_changed_at', nullable: true })
+  ultravoxWebhookStatusChangedAt: Date | null;
+
+  @Column('jsonb', { name: 'ultravox_webhook_recent_failures', nullable: true })
+  ultravoxWebhookRecentFailures: UltravoxWebhookFailure[] | null;
+
+  /** When Ultravox last told us about the webhook (its status is as of then). */
+  @Column('timestamptz', { name: 'ultravox_webhook_checked_at', nullable: true })
+  ultravoxWebhookCheckedAt: Date | null;
+
+  /** When the workers last registered the webhook again after finding it deleted. */
+  @Column('timestamptz', { name: 'ultravox_webhook_reregistered_at', nullable: true })
+  ultravoxWebhookReregisteredAt: Date | null;
+
+  /** Why the last check could not ask Ultravox (null when it could). */
+  @Column('text', { name: 'ultravox_check_problem', nullable: true })
+  ultravoxCheckProblem: string | null;
+
+  /** Set when Ultravox rejected the stored key during a check: checks stop until the key is saved again. */
+  @Column('timestamptz', { name: 'ultravox_key_rejected_at', nullable: true })
+  ultravoxKeyRejectedAt: Date | null;
+
+  /** When the workers next check the agency's Ultravox account (null: as soon as they can). */
+  @Column('timestamptz', { name: 'ultravox_next_check_at', nullable: true })
+  ultravoxNextCheckAt: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -17,7 +17,8 @@ export interface AppConfig {
   jwt: { secret?: string; jwksUrl?: string; audience: string };
   /** Current key first; older keys are still accepted for decryption. */
   encryptionKeys: Buffer[];
-  ultravox: { baseUrl: string; timeoutMs: number };
+  /** `webhookCheckIntervalMs`: how often each registered Ultravox webhook and account limit is checked. */
+  ultravox: { baseUrl: string; timeoutMs: number; webhookCheckIntervalMs: number };
   webhooks: {
     retryDelaysMs: number[];
     /** Pauses of an unreachable endpoint, growing; the last repeats. */
@@ -56,6 +57,13 @@ export function parseDurationList(value: string): number[] {
   });
 }
 
+/** A duration that must not be zero (it paces a timer). */
+function positiveDuration(name: string, value: string): number {
+  const ms = parseDurationList(value)[0];
+  if (ms < 100) throw new ConfigValidationError(`Invalid configuration: ${name}: must be at least 100ms`);
+  return ms;
+}
+
 function parseKey(name: string, value: string): Buffer {
   const key = Buffer.from(value.trim(), 'base64');
   if (key.length !== 32) {
@@ -89,6 +97,10 @@ export function buildAppConfig(raw: Record<string, string | undefined> = process
     ultravox: {
       baseUrl: (env.ULTRAVOX_API_BASE_URL ?? 'https://api.ultravox.ai').replace(/\/+$/, ''),
       timeoutMs: env.ULTRAVOX_TIMEOUT_MS ?? 10_000,
+      webhookCheckIntervalMs: positiveDuration(
+        'ULTRAVOX_WEBHOOK_CHECK_INTERVAL',
+        env.ULTRAVOX_WEBHOOK_CHECK_INTERVAL ?? '5m',
+      ),
     },
     webhooks: {
       retryDelaysMs: parseDurationList(env.WEBHOOK_RETRY_DELAYS ?? '30s,5m,30m'),

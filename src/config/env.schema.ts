@@ -224,6 +224,11 @@ export class EnvironmentVariables {
   @Matches(DURATION, { message: 'must be a duration such as 2m, 90s or 1h' })
   CALLS_RECONCILE_AFTER?: string;
 
+  /** How often workers check each agency's registered Ultravox webhook (and its account's call limit). */
+  @IsOptional()
+  @Matches(DURATION, { message: 'must be a duration such as 5m, 30s or 1h' })
+  ULTRAVOX_WEBHOOK_CHECK_INTERVAL?: string;
+
   /** How often workers move running campaigns along (settle ended calls, dial the next contacts). */
   @IsOptional()
   @Transform(toInt)

@@ -16,6 +16,23 @@ export interface UltravoxWebhook {
   url: string;
   events: string[];
   secrets?: string[];
+  /** `normal` or `unhealthy` (reference/ultravox-api.md); read leniently. */
+  status?: string | null;
+  lastStatusChange?: string | null;
+  /** Its shape is not documented: items are read leniently. */
+  recentFailures?: unknown[] | null;
+}
+
+/** The part of GET /api/accounts/me Switchboard reads. */
+export interface UltravoxAccount {
+  accountId?: string;
+  activeCalls?: number | null;
+  allowedConcurrentCalls?: number | null;
+}
+
+/** A request that must answer quickly (a user waits): its own timeout, and no Retry-After waits. */
+export interface QuickRequest {
+  timeoutMs: number;
 }
 
 /** The part of POST /api/agents/{id}/calls Switchboard sends (reference/ultravox-api.md). */
@@ -68,6 +85,7 @@ interface Call {
   path: string;
   apiKey: string;
   body?: unknown;
+  quick?: QuickRequest;
 }
 
 /** The one place that speaks Ultravox's REST API. */
@@ -114,6 +132,27 @@ export class UltravoxClient implements OnModuleDestroy {
       path,
       apiKey,
       body: webhook,
+    });
+  }
+
+  /** One webhook; UltravoxError 'not_found' once it was deleted (e.g. in the Ultravox console). */
+  getWebhook(apiKey: string, webhookId: string, quick?: QuickRequest): Promise<UltravoxWebhook> {
+    return this.send<UltravoxWebhook>({
+      operation: 'get_webhook',
+      method: 'GET',
+      path: `/api/webhooks/${encodeURIComponent(webhookId)}`,
+      apiKey,
+      quick,
+    });
+  }
+
+  /** The account behind the key: its concurrent-call limit among others. */
+  getAccount(apiKey: string): Promise<UltravoxAccount> {
+    return this.send<UltravoxAccount>({
+      operation: 'get_account',
+      method: 'GET',
+      path: '/api/accounts/me',
+      apiKey,
     });
   }
 
@@ -184,7 +223,7 @@ export class UltravoxClient implements OnModuleDestroy {
     try {
       return await this.once<T>(call);
     } catch (err) {
-      const wait = err instanceof UltravoxError ? err.retryAfterMs : null;
+      const wait = err instanceof UltravoxError && !call.quick ? err.retryAfterMs : null;
       if (wait !== null && wait <= MAX_INLINE_RETRY_WAIT_MS && attempt < MAX_INLINE_RETRIES) {
         await new Promise((resolve) => setTimeout(resolve, wait));
         return this.send<T>(call, attempt + 1);
@@ -205,7 +244,8 @@ export class UltravoxClient implements OnModuleDestroy {
   }
 
   private async exchange<T>(call: Call, answered: (status: UltravoxAnswer) => void): Promise<T> {
-    const { timeoutMs, baseUrl } = this.config.ultravox;
+    const { baseUrl } = this.config.ultravox;
+    const timeoutMs = call.quick?.timeoutMs ?? this.config.ultravox.timeoutMs;
     let response: Awaited<ReturnType<typeof request>>;
     try {
       response = await request(`${baseUrl}${call.path}`, {

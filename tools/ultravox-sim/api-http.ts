@@ -29,7 +29,7 @@ export function installApiGuards(app: FastifyInstance, state: SimState, schedule
     const path = pathOf(request);
     if (!path.startsWith('/api/')) return;
     state.requests.push(recordOf(request, path));
-    const fault = state.takeFault(request.method, path);
+    const fault = state.takeFault(request.method, path, String(request.headers['x-api-key'] ?? ''));
     if (fault) return answerWithFault(fault, reply, scheduler);
     const key = request.headers['x-api-key'];
     if (key === undefined || key === '') {

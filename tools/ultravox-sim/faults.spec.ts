@@ -41,6 +41,14 @@ describe('Ultravox simulator: faults and the control API', () => {
     expect(() => sim.addFault({ path: 'no-slash', status: 500 })).toThrow(/path/);
   });
 
+  it('answers with a fault only the requests of the key it names (keyPrefix)', async () => {
+    const other = apiKey('faultsBB');
+    sim.addFault({ path: '/api/accounts/me', status: 429, keyPrefix: other.slice(0, 8) });
+    expect((await api(`${sim.url}/api/accounts/me`, { key })).status).toBe(200);
+    expect((await api(`${sim.url}/api/accounts/me`, { key: other })).status).toBe(429);
+    expect((await api(`${sim.url}/api/accounts/me`, { key: other })).status).toBe(200);
+  });
+
   it('holds a request for delayMs, so a client with a shorter timeout sees a hang', async () => {
     sim.addFault({ path: '/api/calls', status: 200, delayMs: 10_000 });
     // The client's own timeout ends the wait: the simulator had not answered.

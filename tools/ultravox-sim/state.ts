@@ -60,6 +60,7 @@ export class SimState {
     const fault: Fault = {
       id: this.faultSeq,
       method: input.method ? input.method.toUpperCase() : null,
+      keyPrefix: input.keyPrefix ?? null,
       path: input.path,
       status: input.status,
       body: input.body,
@@ -72,8 +73,8 @@ export class SimState {
   }
 
   /** The first armed fault matching the request, with one use consumed. */
-  takeFault(method: string, path: string): Fault | undefined {
-    const index = this.faults.findIndex((fault) => faultMatches(fault, method, path));
+  takeFault(method: string, path: string, apiKey: string): Fault | undefined {
+    const index = this.faults.findIndex((fault) => faultMatches(fault, method, path, apiKey));
     if (index < 0) return undefined;
     const fault = this.faults[index];
     fault.remaining -= 1;
@@ -142,8 +143,9 @@ export function liveCallCount(account: SimAccount): number {
   return [...account.calls.values()].filter((sim) => sim.call.ended === null).length;
 }
 
-function faultMatches(fault: Fault, method: string, path: string): boolean {
+function faultMatches(fault: Fault, method: string, path: string, apiKey: string): boolean {
   if (fault.method !== null && fault.method !== method.toUpperCase()) return false;
+  if (fault.keyPrefix !== null && !apiKey.startsWith(fault.keyPrefix)) return false;
   if (fault.path.endsWith('*')) return path.startsWith(fault.path.slice(0, -1));
   return path === fault.path;
 }

@@ -123,6 +123,8 @@ export interface DeliveryAttempt {
 
 export interface FaultInput {
   method?: string;
+  /** Only requests whose API key starts with this (one account among several). */
+  keyPrefix?: string;
   /** Exact path, or a prefix ending in `*`. */
   path: string;
   status: number;
@@ -135,6 +137,7 @@ export interface FaultInput {
 export interface Fault {
   id: number;
   method: string | null;
+  keyPrefix: string | null;
   path: string;
   status: number;
   body: Json | undefined;

@@ -142,7 +142,8 @@ function isHttpUrl(raw: string): boolean {
 
 export function checkFault(body: unknown): Checked<FaultInput> {
   if (!isObject(body)) return fail('Request body must be a JSON object.');
-  const { method, path, status, headers, delayMs, times } = body;
+  const { method, path, status, headers, delayMs, times, keyPrefix } = body;
+  if (keyPrefix !== undefined && typeof keyPrefix !== 'string') return fail('keyPrefix: must be a string.');
   if (typeof path !== 'string' || !path.startsWith('/')) return fail('path: must start with "/".');
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) {
     return fail('status: must be an HTTP status code.');
@@ -164,6 +165,7 @@ export function checkFault(body: unknown): Checked<FaultInput> {
     ok: true,
     value: {
       method,
+      keyPrefix,
       path,
       status,
       body: body.body,

@@ -680,6 +680,12 @@ export interface components {
             /** @description `<PUBLIC_BASE_URL>/functions/v1/webhook-ingest/<agency_id>/<webhook_secret>` */
             webhook_url: string;
         };
+        UltravoxWebhookFailureDto: {
+            /** @description When the delivery failed, as Ultravox reports it; null when it does not say. */
+            at: string | null;
+            /** @description What went wrong, as Ultravox reports it. */
+            detail: string | null;
+        };
         UltravoxIntegrationDto: {
             /** @description Whether an Ultravox API key is stored. */
             configured: boolean;
@@ -694,6 +700,63 @@ export interface components {
             webhook_url: string;
             /** @description Whether ingest requires a valid X-Ultravox-Webhook-Signature (set by register_webhook). */
             signature_verification: boolean;
+            /** @description The registered Ultravox webhook's health; null when none was registered (`register_webhook`). */
+            ultravox_webhook: {
+                /**
+                 * @description `normal` or `unhealthy`: as Ultravox reports it (unhealthy: its deliveries to the ingest URL are
+                 *     failing); `missing`: Ultravox no longer has it (deleted, e.g. in the Ultravox console) — the workers
+                 *     register it again within ULTRAVOX_WEBHOOK_CHECK_INTERVAL; `unknown`: Ultravox could not be asked
+                 *     just now (see `problem`; `last_known_status` is the last finding).
+                 * @enum {string}
+                 */
+                status: "missing" | "normal" | "unhealthy" | "unknown";
+                /**
+                 * @description The latest status Ultravox gave (this request's when `live`), as of `checked_at`; null: never read.
+                 * @enum {string|null}
+                 */
+                last_known_status: "missing" | "normal" | "unhealthy" | null;
+                /** @description The webhook's id at Ultravox (a new one after the workers registered it again). */
+                webhook_id: string;
+                /**
+                 * Format: date-time
+                 * @description Ultravox's `lastStatusChange`.
+                 */
+                last_status_change: string | null;
+                /** @description Ultravox's `recentFailures`, the latest 10. */
+                recent_failures: components["schemas"]["UltravoxWebhookFailureDto"][];
+                /**
+                 * Format: date-time
+                 * @description When Ultravox gave this status: now when `live`, else the workers' last check.
+                 */
+                checked_at: string | null;
+                /** @description True when read from Ultravox during this request; false: the workers' last finding. */
+                live: boolean;
+                /** @description Why Ultravox could not be asked (a timeout, a 429, a rejected key); null when it answered. */
+                problem: string | null;
+                /**
+                 * Format: date-time
+                 * @description When the workers last registered the webhook again after finding it deleted; null: never.
+                 */
+                reregistered_at: string | null;
+            } | null;
+            /**
+             * @description The Ultravox account's `allowedConcurrentCalls` (GET /api/accounts/me), read at save and every
+             *     ULTRAVOX_WEBHOOK_CHECK_INTERVAL; null while Ultravox has not reported one.
+             */
+            allowed_concurrent_calls: number | null;
+            /** @description The agency's live-call cap: the smaller of `allowed_concurrent_calls` and MAX_CONCURRENT_CALLS_PER_AGENCY. */
+            effective_concurrent_calls: number;
+            /**
+             * Format: date-time
+             * @description When `allowed_concurrent_calls` was read from Ultravox.
+             */
+            account_checked_at: string | null;
+            /**
+             * Format: date-time
+             * @description When Ultravox rejected the stored key during the workers' check: checks stop (and calls will fail)
+             *     until a key is saved again. null otherwise.
+             */
+            key_rejected_at: string | null;
         };
         UltravoxIntegrationResponseDto: {
             success: boolean;

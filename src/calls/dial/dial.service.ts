@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AgencySecrets } from '../../agencies/agency-secrets';
 import { Agency } from '../../agencies/agency.entity';
+import { liveCallCap } from '../../agencies/live-call-cap';
 import { Agent } from '../../agents/agent.entity';
 import { CallingWindow } from '../../common/calling-window/calling-window';
 import { governingWindow, InvalidWindow } from '../../common/calling-window/stored-window';
@@ -164,7 +165,7 @@ export class DialService {
         tx,
         call,
         this.clock.now(),
-        this.config.calls.maxConcurrentPerAgency,
+        liveCallCap(agency, this.config.calls.maxConcurrentPerAgency),
       );
       if (attempts === null) {
         // Not claimable any more (a cancel or another worker won), or the agency is at its cap.

@@ -1,3 +1,4 @@
+import { UltravoxWebhookHealthDto } from './ultravox-webhook-health.dto';
 import { IsBoolean, IsNotEmpty, IsOptional, IsString } from 'class-validator';
 
 export class SaveUltravoxIntegrationDto {
@@ -33,6 +34,22 @@ export class UltravoxIntegrationDto {
   webhook_url: string;
   /** Whether ingest requires a valid X-Ultravox-Webhook-Signature (set by register_webhook). */
   signature_verification: boolean;
+  /** The registered Ultravox webhook's health; null when none was registered (`register_webhook`). */
+  ultravox_webhook: UltravoxWebhookHealthDto | null;
+  /**
+   * The Ultravox account's `allowedConcurrentCalls` (GET /api/accounts/me), read at save and every
+   * ULTRAVOX_WEBHOOK_CHECK_INTERVAL; null while Ultravox has not reported one.
+   */
+  allowed_concurrent_calls: number | null;
+  /** The agency's live-call cap: the smaller of `allowed_concurrent_calls` and MAX_CONCURRENT_CALLS_PER_AGENCY. */
+  effective_concurrent_calls: number;
+  /** When `allowed_concurrent_calls` was read from Ultravox. */
+  account_checked_at: Date | null;
+  /**
+   * When Ultravox rejected the stored key during the workers' check: checks stop (and calls will fail)
+   * until a key is saved again. null otherwise.
+   */
+  key_rejected_at: Date | null;
 }
 
 export class UltravoxIntegrationResponseDto {
