@@ -242,9 +242,14 @@ describe('Roles and tenancy (CONTRACT §3)', () => {
           .expect(200);
         expect(res.body.success).toBe(true);
         expect(Object.keys(res.body.data).sort()).toEqual([
+          'account_checked_at',
           'added_at',
+          'allowed_concurrent_calls',
           'configured',
+          'effective_concurrent_calls',
+          'key_rejected_at',
           'signature_verification',
+          'ultravox_webhook',
           'validated_at',
           'webhook_url',
         ]);
