@@ -1,5 +1,5 @@
 import type { JobsOptions } from 'bullmq';
-import type { CallEventJob, DialJob } from '../common/queues';
+import type { CallEventJob, DialJob, SummaryCheckJob } from '../common/queues';
 import { JOBS } from '../common/queues';
 
 /** A job as `queue.add` and `queue.addBulk` take it. */
@@ -26,6 +26,22 @@ export function callEventJob(eventId: string): JobSpec<CallEventJob> {
     data: { eventId },
     opts: {
       jobId: `event-${eventId}`,
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 2_000 },
+      removeOnComplete: 1000,
+      removeOnFail: 5000,
+    },
+  };
+}
+
+/** One re-read of a call waiting for its summary; jobId per check, so a repeated add is harmless. */
+export function summaryCheckJob(data: SummaryCheckJob, delay: number): JobSpec<SummaryCheckJob> {
+  return {
+    name: JOBS.checkSummary,
+    data,
+    opts: {
+      jobId: `summary-${data.callId}-${data.check}`,
+      delay,
       attempts: 8,
       backoff: { type: 'exponential', delay: 2_000 },
       removeOnComplete: 1000,

@@ -50,15 +50,44 @@ describe('parseDuration', () => {
 describe('mapTranscript', () => {
   it('keeps agent and user turns in order, drops tool calls and results, dates turns joined + start', () => {
     expect(mapTranscript(answeredMessages, new Date(joined))).toEqual([
-      { role: 'agent', content: answeredMessages[0].text, timestamp: null },
+      { role: 'agent', content: answeredMessages[0].text, timestamp: joined },
       { role: 'human', content: answeredMessages[1].text, timestamp: '2026-03-02T10:00:01.200Z' },
       { role: 'agent', content: answeredMessages[4].text, timestamp: '2026-03-02T10:00:05.950Z' },
     ]);
   });
 
-  it('gives the initial greeting without a timespan a null timestamp', () => {
+  it('dates an initial message (neither offset) at joined', () => {
     expect(answeredMessages[0].timespan).toBeUndefined();
-    expect(mapTranscript(answeredMessages, new Date(joined))[0].timestamp).toBeNull();
+    expect(mapTranscript(answeredMessages, new Date(joined))[0].timestamp).toBe(joined);
+  });
+
+  it('dates a turn by its wall-clock offset from joined, not by the audio stream offset', () => {
+    const drifting: UltravoxMessage = {
+      role: 'MESSAGE_ROLE_USER',
+      text: 'Yes, Tuesday works.',
+      timespan: { start: '42.500s', end: '45.000s' },
+      wallClockTimespan: { start: '3.250s', end: '4.000s' },
+    };
+    const ended = new Date('2026-03-02T10:00:10.000Z');
+    expect(mapTranscript([drifting], new Date(joined), ended)[0].timestamp).toBe('2026-03-02T10:00:03.250Z');
+  });
+
+  it('falls back to the audio offset, kept between joined and ended when it drifts past either', () => {
+    const ended = new Date('2026-03-02T10:00:10.000Z');
+    const transcript = mapTranscript(
+      [
+        { role: 'MESSAGE_ROLE_USER', text: 'Early', timespan: { start: '2s' } },
+        { role: 'MESSAGE_ROLE_AGENT', text: 'Drifted', timespan: { start: '25s' } },
+        { role: 'MESSAGE_ROLE_AGENT', text: 'Skewed', wallClockTimespan: { start: '-1s' } },
+      ],
+      new Date(joined),
+      ended,
+    );
+    expect(transcript.map((t) => t.timestamp)).toEqual([
+      '2026-03-02T10:00:02.000Z',
+      ended.toISOString(),
+      joined,
+    ]);
   });
 
   it('gives null timestamps when the join time is unknown or invalid', () => {
@@ -67,16 +96,21 @@ describe('mapTranscript', () => {
     }
   });
 
-  it('gives a null timestamp for a null timespan or an unparseable start', () => {
+  it('dates a turn at joined when its offsets are null or unparseable', () => {
     const transcript = mapTranscript(
       [
-        { role: 'MESSAGE_ROLE_USER', text: 'Hello?', timespan: null },
+        { role: 'MESSAGE_ROLE_USER', text: 'Hello?', timespan: null, wallClockTimespan: null },
         { role: 'MESSAGE_ROLE_USER', text: 'Anyone?', timespan: { end: '2s' } },
-        { role: 'MESSAGE_ROLE_USER', text: 'Hi', timespan: { start: 'soon' } },
+        {
+          role: 'MESSAGE_ROLE_USER',
+          text: 'Hi',
+          wallClockTimespan: { start: 'soon' },
+          timespan: { start: '1s' },
+        },
       ],
       new Date(joined),
     );
-    expect(transcript.map((t) => t.timestamp)).toEqual([null, null, null]);
+    expect(transcript.map((t) => t.timestamp)).toEqual([joined, joined, '2026-03-02T10:00:01.000Z']);
   });
 
   it('drops turns with empty, blank, null or missing text and trims the rest', () => {

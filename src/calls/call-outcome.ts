@@ -57,26 +57,44 @@ const ROLE_MAP: Readonly<Record<string, TranscriptEntry['role']>> = {
   MESSAGE_ROLE_USER: 'human',
 };
 
-export function mapTranscript(messages: UltravoxMessage[], joinedAt: Date | null): TranscriptEntry[] {
+/**
+ * A turn's time of day is the call's `joined` plus the message's `wallClockTimespan.start` (the
+ * wall-clock offset); without it, `timespan.start` (measured on the audio stream, which can run longer
+ * than the call); without either (initial messages), `joined` itself. Kept between joined and
+ * `endedAt` when known, so a drifting audio offset never dates a turn after the call ended. Null only
+ * when joined is unknown.
+ */
+export function mapTranscript(
+  messages: UltravoxMessage[],
+  joinedAt: Date | null,
+  endedAt: Date | null = null,
+): TranscriptEntry[] {
   if (!Array.isArray(messages)) return [];
   const origin = joinedAt !== null && isValidDate(joinedAt) ? joinedAt.getTime() : null;
+  const end = endedAt !== null && isValidDate(endedAt) && origin !== null ? endedAt.getTime() : null;
   const transcript: TranscriptEntry[] = [];
   for (const message of messages) {
     if (message === null || typeof message !== 'object') continue;
     const role = typeof message.role === 'string' ? ROLE_MAP[message.role] : undefined;
     const content = typeof message.text === 'string' ? message.text.trim() : '';
     if (role === undefined || content === '') continue;
-    transcript.push({ role, content, timestamp: absoluteTime(origin, message.timespan) });
+    transcript.push({ role, content, timestamp: timeOf(message, origin, end) });
   }
   return transcript;
 }
 
-function absoluteTime(origin: number | null, timespan: UltravoxMessage['timespan']): string | null {
-  if (origin === null || timespan === null || typeof timespan !== 'object') return null;
-  const offset = parseDuration(timespan.start);
-  if (offset === null) return null;
-  const at = new Date(origin + Math.round(offset * 1000));
-  return isValidDate(at) ? at.toISOString() : null;
+function timeOf(message: UltravoxMessage, origin: number | null, end: number | null): string | null {
+  if (origin === null) return null;
+  const offset = startOf(message.wallClockTimespan) ?? startOf(message.timespan) ?? 0;
+  let at = Math.max(origin, origin + Math.round(offset * 1000));
+  if (end !== null && end >= origin) at = Math.min(at, end);
+  const date = new Date(at);
+  return isValidDate(date) ? date.toISOString() : null;
+}
+
+function startOf(span: UltravoxMessage['timespan']): number | null {
+  if (span === null || typeof span !== 'object') return null;
+  return parseDuration(span.start);
 }
 
 /**

@@ -52,6 +52,12 @@ const SCHEDULE_RECONCILE = statement(
     WHERE id = $1 AND status IN (${literals<CallStatus>('dialing', 'in_progress')})`,
 );
 
+const POSTPONE_RECONCILE = statement(
+  'calls_postpone_reconcile',
+  `UPDATE calls SET reconcile_at = greatest(coalesce(reconcile_at, $2), $2)
+    WHERE id = $1 AND status IN (${literals<CallStatus>('dialing', 'in_progress')})`,
+);
+
 /** A live call the reconciler reads back from Ultravox. */
 export interface CallToReconcile {
   id: string;
@@ -106,6 +112,10 @@ export class CallsRepository {
 
   findById(db: Db, id: string): Promise<Call | null> {
     return db.getRepository(Call).findOneBy({ id });
+  }
+
+  find(id: string): Promise<Call | null> {
+    return this.findById(this.db, id);
   }
 
   findByUltravoxCallId(agencyId: string, ultravoxCallId: string): Promise<Call | null> {
@@ -170,6 +180,11 @@ export class CallsRepository {
     maxDurationSeconds: number | null = null,
   ): Promise<void> {
     await runSql(this.db, SCHEDULE_RECONCILE, [id, at, checks, maxDurationSeconds]);
+  }
+
+  /** The reconciler leaves a live call alone until `at` (a call whose end is being processed). */
+  async postponeReconcile(id: string, at: Date): Promise<void> {
+    await runSql(this.db, POSTPONE_RECONCILE, [id, at]);
   }
 
   /** From call.billed, when call.ended did not carry it. */

@@ -11,6 +11,7 @@ export const JOBS = {
   deliver: 'deliver',
   dial: 'dial',
   processCallEvent: 'process-call-event',
+  checkSummary: 'check-summary',
 } as const;
 
 export interface DeliverJob {
@@ -30,6 +31,17 @@ export interface DialJob {
 export interface CallEventJob {
   /** call_events.id of the stored Ultravox webhook. */
   eventId: string;
+}
+
+/** A completed call whose summary Ultravox had not written yet: read it again (on the call-events queue). */
+export interface SummaryCheckJob {
+  callId: string;
+  /** How the end was learnt ('webhook' | 'reconciliation'), for the timeline. */
+  source: string;
+  /** Epoch ms after which call.completed goes out without a summary. */
+  deadline: number;
+  /** 1 for the first re-read. */
+  check: number;
 }
 
 /**

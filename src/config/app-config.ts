@@ -30,8 +30,16 @@ export interface AppConfig {
     endpointMaxInFlight: number;
     sweepIntervalMs: number;
   };
-  /** `reconcileAfterMs`: a live call silent this long is read back from Ultravox (CONTRACT §6 lifecycle). */
-  calls: { maxConcurrentPerAgency: number; sweepIntervalMs: number; reconcileAfterMs: number };
+  /**
+   * `reconcileAfterMs`: a live call silent this long is read back from Ultravox (CONTRACT §6 lifecycle);
+   * `summaryWaitMs`: how long call.completed waits for a summary Ultravox writes after call.ended.
+   */
+  calls: {
+    maxConcurrentPerAgency: number;
+    sweepIntervalMs: number;
+    reconcileAfterMs: number;
+    summaryWaitMs: number;
+  };
   campaigns: { tickIntervalMs: number };
   retention: { days: number; intervalMs: number };
   apiRateLimitPerMinute: number;
@@ -116,6 +124,7 @@ export function buildAppConfig(raw: Record<string, string | undefined> = process
       maxConcurrentPerAgency: env.MAX_CONCURRENT_CALLS_PER_AGENCY ?? 10,
       sweepIntervalMs: env.CALLS_SWEEP_INTERVAL_MS ?? 5_000,
       reconcileAfterMs: parseDurationList(env.CALLS_RECONCILE_AFTER ?? '2m')[0],
+      summaryWaitMs: parseDurationList(env.CALLS_SUMMARY_WAIT ?? '15s')[0],
     },
     campaigns: { tickIntervalMs: env.CAMPAIGN_TICK_INTERVAL_MS ?? 1_000 },
     retention: { days: env.RETENTION_DAYS ?? 30, intervalMs: env.RETENTION_INTERVAL_MS ?? 600_000 },

@@ -229,6 +229,11 @@ export class EnvironmentVariables {
   @Matches(DURATION, { message: 'must be a duration such as 5m, 30s or 1h' })
   ULTRAVOX_WEBHOOK_CHECK_INTERVAL?: string;
 
+  /** How long call.completed waits for a summary Ultravox has not written yet at call.ended. */
+  @IsOptional()
+  @Matches(DURATION, { message: 'must be a duration such as 15s, 500ms or 1m' })
+  CALLS_SUMMARY_WAIT?: string;
+
   /** How often workers move running campaigns along (settle ended calls, dial the next contacts). */
   @IsOptional()
   @Transform(toInt)

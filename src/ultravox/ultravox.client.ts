@@ -62,12 +62,22 @@ export interface UltravoxCall {
   maxDuration?: string | null;
 }
 
+/** Offsets as duration strings ("12.300s"); both absent for initial messages. */
+export interface UltravoxTimespan {
+  start?: string;
+  end?: string;
+}
+
 export interface UltravoxMessage {
   role: string;
   text?: string | null;
   medium?: string;
+  callStageId?: string;
   callStageMessageIndex?: number;
-  timespan?: { start?: string; end?: string } | null;
+  /** Offsets on the input audio stream: may drift from the wall clock. */
+  timespan?: UltravoxTimespan | null;
+  /** Wall-clock offsets from the call's `joined`: the base of a message's time of day. */
+  wallClockTimespan?: UltravoxTimespan | null;
 }
 
 interface Page<T> {
@@ -175,12 +185,15 @@ export class UltravoxClient implements OnModuleDestroy {
     });
   }
 
-  /** Every message of the call, following `next` through all pages. */
+  /**
+   * Every message of every call stage (`mode=in_call`; the default, `last_stage`, cuts the transcript
+   * of an agent that changes stage), following `next` through all pages.
+   */
   listMessages(apiKey: string, callId: string): Promise<UltravoxMessage[]> {
     return this.all<UltravoxMessage>(
       'list_messages',
       apiKey,
-      `/api/calls/${encodeURIComponent(callId)}/messages?pageSize=200`,
+      `/api/calls/${encodeURIComponent(callId)}/messages?mode=in_call&pageSize=200`,
     );
   }
 

@@ -1,7 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Logger } from '@nestjs/common';
 import { Job } from 'bullmq';
-import { CallEventJob, QUEUES, WORKER_OPTIONS } from '../../common/queues';
+import { CallEventJob, JOBS, QUEUES, SummaryCheckJob, WORKER_OPTIONS } from '../../common/queues';
 import { CallLifecycleService } from './call-lifecycle.service';
 
 @Processor(QUEUES.callEvents, { ...WORKER_OPTIONS, concurrency: 20 })
@@ -12,15 +12,17 @@ export class CallEventsProcessor extends WorkerHost {
     super();
   }
 
-  async process(job: Job<CallEventJob>): Promise<void> {
-    await this.lifecycle.process(job.data.eventId);
+  /** A stored Ultravox event, or a re-read of a call waiting for its summary (short either way). */
+  async process(job: Job<CallEventJob | SummaryCheckJob>): Promise<void> {
+    if (job.name === JOBS.checkSummary) return this.lifecycle.checkSummary(job.data as SummaryCheckJob);
+    await this.lifecycle.process((job.data as CallEventJob).eventId);
   }
 
   @OnWorkerEvent('failed')
-  onFailed(job: Job<CallEventJob> | undefined, err: Error): void {
+  onFailed(job: Job<CallEventJob | SummaryCheckJob> | undefined, err: Error): void {
     this.logger.warn({
       msg: 'call event processing failed; will retry',
-      eventId: job?.data.eventId,
+      ...job?.data,
       reason: err.message,
     });
   }

@@ -1,14 +1,21 @@
-import { Injectable } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import { Queue } from 'bullmq';
 import { isUUID } from 'class-validator';
 import { AgencySecrets } from '../../agencies/agency-secrets';
+import { Clock } from '../../common/clock';
+import { QUEUES, SummaryCheckJob } from '../../common/queues';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics';
 import { UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
 import { Call } from '../call.entity';
+import { summaryCheckJob } from '../call-jobs';
 import { classifyEnd, durationSeconds, mapTranscript, sentimentOf } from '../call-outcome';
 import { CallsRepository } from '../calls.repository';
 import { CALL_ID_METADATA_KEY } from '../dial/dial.service';
 import { UltravoxEventsRepository } from '../ingest/ultravox-events.repository';
 import { CallTransitions } from './call-transitions.service';
+import { hasSummary, noSummaryNote, summaryCheckDelayMs } from './summary-wait';
 
 interface UltravoxWebhookBody {
   event: string;
@@ -19,6 +26,8 @@ const date = (value: string | null | undefined): Date | null => (value ? new Dat
 
 /** How the end of a call was learnt: its `call.ended` webhook, or reading the call back (reconciliation). */
 export type EndSource = 'webhook' | 'reconciliation';
+
+const isEndSource = (value: string): value is EndSource => value === 'webhook' || value === 'reconciliation';
 
 /** The timeline's note on a result that came from reconciliation. */
 export const RECONCILED_NOTE = 'learnt by reconciliation with Ultravox, not from its webhook';
@@ -36,6 +45,9 @@ export class CallLifecycleService {
     private readonly ultravox: UltravoxClient,
     private readonly secrets: AgencySecrets,
     private readonly metrics: Metrics,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectQueue(QUEUES.callEvents) private readonly queue: Queue<SummaryCheckJob>,
   ) {}
 
   /** Processes one stored webhook (call_events row); throws to be retried when Ultravox cannot be read. */
@@ -58,43 +70,84 @@ export class CallLifecycleService {
   /**
    * A call Ultravox says has ended → completed (with transcript and summary) or failed, once: what a
    * `call.ended` does, and what reconciliation does with a call read back ended; the timeline says which.
+   * A joined call whose summary Ultravox has not written yet waits for it (up to CALLS_SUMMARY_WAIT) in
+   * delayed re-read jobs, so no worker slot is held while Ultravox writes it.
    */
   async ended(
     call: Pick<Call, 'id' | 'agencyId'>,
     ended: UltravoxCall,
     source: EndSource = 'webhook',
   ): Promise<void> {
-    const note = source === 'reconciliation' ? RECONCILED_NOTE : undefined;
     const outcome = classifyEnd(ended);
     if (outcome.outcome === 'failed') {
       await this.transitions.failed(
         call.id,
         outcome.failureReason,
         { endReason: ended.endReason ?? null, endedAt: date(ended.ended) ?? new Date() },
-        note,
+        source === 'reconciliation' ? RECONCILED_NOTE : undefined,
       );
       return;
     }
-    const apiKey = await this.apiKey(call.agencyId);
-    const [messages, latest] = await Promise.all([
-      this.ultravox.listMessages(apiKey, ended.callId),
-      this.ultravox.getCall(apiKey, ended.callId),
-    ]);
-    const joinedAt = date(latest.joined ?? ended.joined);
+    const joinedAt = date(ended.joined);
     if (joinedAt) await this.transitions.started(call.id, joinedAt);
-    const transcript = mapTranscript(messages, joinedAt);
+    const waitMs = this.config.calls.summaryWaitMs;
+    if (hasSummary(ended) || waitMs <= 0) return this.complete(call, ended, source, false);
+    const deadline = this.clock.now().getTime() + waitMs;
+    // Reconciliation leaves the call to the wait (and takes it up again if the wait's job is lost).
+    await this.calls.postponeReconcile(call.id, new Date(deadline + this.config.calls.reconcileAfterMs));
+    await this.checkSummaryLater({ callId: call.id, source, deadline, check: 1 });
+  }
+
+  /** One delayed re-read of a call waiting for its summary: complete with it, or after the deadline without. */
+  async checkSummary(job: SummaryCheckJob): Promise<void> {
+    const call = await this.calls.find(job.callId);
+    if (!call?.ultravoxCallId || (call.status !== 'dialing' && call.status !== 'in_progress')) return;
+    const latest = await this.ultravox.getCall(await this.apiKey(call.agencyId), call.ultravoxCallId);
+    const source = isEndSource(job.source) ? job.source : 'webhook';
+    const found = hasSummary(latest);
+    if (found || this.clock.now().getTime() >= job.deadline) {
+      return this.complete(call, latest, source, !found);
+    }
+    await this.checkSummaryLater({ ...job, check: job.check + 1 });
+  }
+
+  private async checkSummaryLater(data: SummaryCheckJob): Promise<void> {
+    const job = summaryCheckJob(
+      data,
+      summaryCheckDelayMs(data.check, this.clock.now().getTime(), data.deadline),
+    );
+    await this.queue.add(job.name, job.data, job.opts);
+  }
+
+  /** → completed with the transcript of every stage; `gaveUp`: the summary never came. */
+  private async complete(
+    call: Pick<Call, 'id' | 'agencyId'>,
+    remote: UltravoxCall,
+    source: EndSource,
+    gaveUp: boolean,
+  ): Promise<void> {
+    const apiKey = await this.apiKey(call.agencyId);
+    const messages = await this.ultravox.listMessages(apiKey, remote.callId);
+    const endedAt = date(remote.ended);
+    const transcript = mapTranscript(messages, date(remote.joined), endedAt);
+    const note = [
+      source === 'reconciliation' ? RECONCILED_NOTE : null,
+      gaveUp ? noSummaryNote(this.config.calls.summaryWaitMs) : null,
+    ]
+      .filter(Boolean)
+      .join('; ');
     await this.transitions.completed(
       call.id,
       {
-        endedAt: date(latest.ended ?? ended.ended),
-        durationSeconds: durationSeconds({ ...ended, ...latest }),
-        endReason: latest.endReason ?? ended.endReason ?? null,
-        summary: latest.summary ?? ended.summary ?? null,
-        shortSummary: latest.shortSummary ?? ended.shortSummary ?? null,
+        endedAt,
+        durationSeconds: durationSeconds(remote),
+        endReason: remote.endReason ?? null,
+        summary: remote.summary ?? null,
+        shortSummary: remote.shortSummary ?? null,
         sentiment: sentimentOf(transcript),
         transcript,
       },
-      note,
+      note || undefined,
     );
   }
 
