@@ -3,7 +3,7 @@ import { FastifyInstance } from 'fastify';
 import { accountOf, mapPage, pageOrError, pageRequest } from './api-http';
 import { CallRunner, customerName } from './call-runner';
 import { QueryParams, first, paginate } from './pagination';
-import { buildScript, scenarioFor } from './scenarios';
+import { buildScript, scenarioFor, stageCount } from './scenarios';
 import { allowedConcurrentCalls, liveCallCount, SimState } from './state';
 import { SimAccount, SimCall, UltravoxCall } from './types';
 import { CreateCallInput, checkCreateCall } from './validation';
@@ -12,7 +12,6 @@ export interface CallRoutesDeps {
   state: SimState;
   runner: CallRunner;
   maxConcurrentCalls: number;
-  messagesPageSize: number;
 }
 
 const NOT_FOUND = { detail: 'Not found.' };
@@ -60,19 +59,6 @@ export function registerCallRoutes(app: FastifyInstance, deps: CallRoutesDeps): 
   app.get<CallParams>('/api/calls/:callId', async (request, reply) => {
     const sim = accountOf(state, request).calls.get(request.params.callId);
     return sim ? sim.call : reply.code(404).send(NOT_FOUND);
-  });
-
-  app.get<CallParams>('/api/calls/:callId/messages', async (request, reply) => {
-    const sim = accountOf(state, request).calls.get(request.params.callId);
-    if (!sim) return reply.code(404).send(NOT_FOUND);
-    const spoken = sim.script.slice(0, sim.spoken);
-    return pageOrError(reply, () =>
-      paginate(
-        spoken,
-        (message) => message.callStageMessageIndex,
-        pageRequest(request, deps.messagesPageSize),
-      ),
-    );
   });
 
   app.post<{ Params: { agentId: string }; Body: unknown }>(
@@ -127,11 +113,17 @@ function createCall(state: SimState, account: SimAccount, agentId: string, input
     phase: 'created',
     call,
     script: [],
+    stages: [{ callId: call.callId, callStageId: randomUUID(), created: call.created }],
     spoken: 0,
     sentBodies: new Map(),
     forgotten: false,
   };
-  sim.script = buildScript(sim.scenario, customerName(sim));
+  // The first stage is the call's own; the later ones exist once the call reaches them.
+  const stageIds = [
+    sim.stages[0].callStageId,
+    ...Array.from({ length: stageCount(sim.scenario) - 1 }, () => randomUUID()),
+  ];
+  sim.script = buildScript(sim.scenario, customerName(sim), stageIds);
   account.calls.set(call.callId, sim);
   account.maxConcurrentLive = Math.max(account.maxConcurrentLive, liveCallCount(account));
   return sim;

@@ -1,6 +1,6 @@
 import { Scheduler } from './scheduler';
-import { billedSeconds, joins, summariesFor } from './scenarios';
-import { SimTimings, SimAccount, SimCall, WebhookEvent, EndReason } from './types';
+import { billedSeconds, joins, summariesFor, summaryTiming } from './scenarios';
+import { SimTimings, SimAccount, SimCall, WebhookEvent, EndReason, UltravoxMessage } from './types';
 import { WebhookSender } from './webhook-sender';
 
 const SIP_TERMINATION: Partial<Record<SimCall['scenario'], string>> = {
@@ -44,10 +44,27 @@ export class CallRunner {
   /** One transcript message per turn; the initial greeting is "spoken" as the call joins. */
   private speak(account: SimAccount, sim: SimCall): void {
     sim.spoken += 1;
+    this.clockIn(sim, sim.script[sim.spoken - 1]);
     if (sim.spoken < sim.script.length) {
       this.scheduler.after(this.timings.turnDelayMs, () => this.speak(account, sim));
     } else {
       this.scheduler.after(this.timings.endDelayMs, () => this.end(account, sim, 'hangup'));
+    }
+  }
+
+  /**
+   * A message just spoken gets its wall-clock offsets from joined (the greeting, like initial
+   * messages, has none), ends the one before it, and opens its call stage if it is the stage's first.
+   */
+  private clockIn(sim: SimCall, message: UltravoxMessage | undefined): void {
+    if (!message) return;
+    const offset = wallClockOffset(sim);
+    const before = sim.script[sim.spoken - 2];
+    if (before?.wallClockTimespan) before.wallClockTimespan.end = offset;
+    if (message.timespan) message.wallClockTimespan = { start: offset, end: offset };
+    if (!sim.stages.some((stage) => stage.callStageId === message.callStageId)) {
+      const created = new Date().toISOString();
+      sim.stages.push({ callId: sim.call.callId, callStageId: message.callStageId, created });
     }
   }
 
@@ -56,13 +73,23 @@ export class CallRunner {
     sim.phase = 'ended';
     sim.spoken = sim.script.length;
     call.ended = new Date().toISOString();
+    const last = sim.script[sim.script.length - 1];
+    if (last?.wallClockTimespan) last.wallClockTimespan.end = wallClockOffset(sim);
     call.endReason = reason;
     call.billedDuration = `${billedSeconds(sim.script)}s`;
     const terminationReason = SIP_TERMINATION[sim.scenario];
     call.sipDetails = terminationReason ? { terminationReason } : null;
-    if (joins(sim.scenario)) Object.assign(call, summariesFor(sim.scenario, customerName(sim)));
+    if (joins(sim.scenario)) this.summarise(sim);
     this.emit(account, sim, 'call.ended');
     this.scheduler.after(this.timings.billedDelayMs, () => this.bill(account, sim));
+  }
+
+  /** Written with the end, `summaryDelayMs` after it (late_summary), or never (no_summary). */
+  private summarise(sim: SimCall): void {
+    const write = () => Object.assign(sim.call, summariesFor(sim.scenario, customerName(sim)));
+    const timing = summaryTiming(sim.scenario);
+    if (timing === 'at_end') write();
+    if (timing === 'late') this.scheduler.after(this.timings.summaryDelayMs, write);
   }
 
   private bill(account: SimAccount, sim: SimCall): void {
@@ -77,6 +104,12 @@ export class CallRunner {
   private emit(account: SimAccount, sim: SimCall, event: WebhookEvent): void {
     void this.sender.send(account, sim, event);
   }
+}
+
+/** Seconds since the call joined, as a duration string ("3.250s"). */
+function wallClockOffset(sim: SimCall): string {
+  const joined = sim.call.joined ? Date.parse(sim.call.joined) : Date.now();
+  return `${((Date.now() - joined) / 1000).toFixed(3)}s`;
 }
 
 export function customerName(sim: SimCall): string | undefined {

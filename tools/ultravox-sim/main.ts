@@ -20,6 +20,7 @@ const TIMING_ENV: Record<keyof SimTimings, string> = {
   endDelayMs: 'ULTRAVOX_SIM_END_DELAY_MS',
   billedDelayMs: 'ULTRAVOX_SIM_BILLED_DELAY_MS',
   joinTimeoutMs: 'ULTRAVOX_SIM_JOIN_TIMEOUT_MS',
+  summaryDelayMs: 'ULTRAVOX_SIM_SUMMARY_DELAY_MS',
   webhookRetryDelayMs: 'ULTRAVOX_SIM_WEBHOOK_RETRY_DELAY_MS',
 };
 

@@ -7,6 +7,7 @@ const DEFAULT_TIMINGS: SimTimings = {
   endDelayMs: 500,
   billedDelayMs: 800,
   joinTimeoutMs: 4000,
+  summaryDelayMs: 3000,
   webhookRetryDelayMs: 250,
 };
 

@@ -10,20 +10,40 @@ const SCENARIO_BY_SUFFIX: Record<string, Scenario> = {
   '0500': 'connection_error',
   '0666': 'negative',
   '0999': 'long',
+  '0202': 'stages',
+  '0303': 'late_summary',
+  '0304': 'no_summary',
 };
 
 export function scenarioFor(to: string): Scenario {
   return SCENARIO_BY_SUFFIX[to.slice(-4)] ?? 'answered';
 }
 
+const JOINING: ReadonlySet<Scenario> = new Set<Scenario>([
+  'answered',
+  'negative',
+  'long',
+  'stages',
+  'late_summary',
+  'no_summary',
+]);
+
 export function joins(scenario: Scenario): boolean {
-  return scenario === 'answered' || scenario === 'negative' || scenario === 'long';
+  return JOINING.has(scenario);
+}
+
+/** When the summary is written: with the end, some time after it, or never (README "Scenarios"). */
+export function summaryTiming(scenario: Scenario): 'at_end' | 'late' | 'never' {
+  if (scenario === 'late_summary') return 'late';
+  return scenario === 'no_summary' ? 'never' : 'at_end';
 }
 
 interface Line {
   role: MessageRole;
   text: string;
   toolName?: string;
+  /** The first line of a new call stage (a tool returned a new stage). */
+  newStage?: boolean;
 }
 
 const tool = (role: MessageRole, text: string): Line => ({ role, text, toolName: 'lookupAppointment' });
@@ -59,6 +79,30 @@ function negativeBlock(name: string): Line[] {
   ];
 }
 
+/**
+ * An agent that changes call stage: its changeStage tool hands the call to a scheduling stage, whose
+ * messages Ultravox lists under `mode=last_stage` alone; `mode=in_call` lists both stages.
+ */
+function stagesLines(name: string): Line[] {
+  const stageTool = (role: MessageRole, text: string): Line => ({ role, text, toolName: 'changeStage' });
+  return [
+    { role: 'MESSAGE_ROLE_USER', text: 'Yes, sure, I have a minute. That sounds great!' },
+    { role: 'MESSAGE_ROLE_AGENT', text: `Wonderful, ${name}. Let me bring in our scheduling assistant.` },
+    stageTool('MESSAGE_ROLE_TOOL_CALL', JSON.stringify({ stage: 'scheduling' })),
+    stageTool('MESSAGE_ROLE_TOOL_RESULT', 'New call stage: scheduling'),
+    {
+      role: 'MESSAGE_ROLE_AGENT',
+      text: `Hello ${name}, scheduling here. You are booked for Tuesday at 10am. Does that still work?`,
+      newStage: true,
+    },
+    { role: 'MESSAGE_ROLE_USER', text: 'Yes, perfect, thank you so much. That is really helpful.' },
+    {
+      role: 'MESSAGE_ROLE_AGENT',
+      text: 'Great, you are all set for Tuesday. Have a wonderful day. Goodbye!',
+    },
+  ];
+}
+
 /** How many times the long scenario repeats the middle of the conversation (10x the default). */
 const LONG_CALL_BLOCKS = 10;
 
@@ -67,6 +111,7 @@ function linesFor(scenario: Scenario, name: string): Line[] {
     role: 'MESSAGE_ROLE_AGENT',
     text: `Hi ${name}, this is Sim Agent calling from Switchboard. Do you have a minute?`,
   };
+  if (scenario === 'stages') return [greeting, ...stagesLines(name)];
   if (scenario === 'negative') {
     const goodbye = 'I understand, and I am sorry for the trouble. I will note that. Goodbye.';
     return [greeting, ...negativeBlock(name), { role: 'MESSAGE_ROLE_AGENT', text: goodbye }];
@@ -79,26 +124,40 @@ function linesFor(scenario: Scenario, name: string): Line[] {
 
 /**
  * The full transcript of a call that joins. Timespans are call-relative "speech" times derived from word
- * counts, independent of the simulator's timeScale, so billedDuration and timespans agree.
+ * counts, independent of the simulator's timeScale, so billedDuration and timespans agree (and they run
+ * longer than the call's wall clock). `stageIds` names the stages in order: the first is the call's own,
+ * a line that starts a new stage takes the next one (there must be enough).
  */
-export function buildScript(scenario: Scenario, customerName: string | undefined): UltravoxMessage[] {
+export function buildScript(
+  scenario: Scenario,
+  customerName: string | undefined,
+  stageIds: readonly string[],
+): UltravoxMessage[] {
   if (!joins(scenario)) return [];
   const name = customerName ?? 'there';
   let clock = 1.2;
   let invocation = 0;
+  let stage = 0;
+  let indexInStage = 0;
   return linesFor(scenario, name).map((line, index) => {
+    if (line.newStage) {
+      stage += 1;
+      indexInStage = 0;
+    }
     const message: UltravoxMessage = {
       role: line.role,
       text: line.text,
       medium: 'MESSAGE_MEDIUM_VOICE',
-      callStageMessageIndex: index,
+      callStageId: stageIds[stage],
+      callStageMessageIndex: indexInStage++,
     };
     if (line.toolName) {
       if (line.role === 'MESSAGE_ROLE_TOOL_CALL') invocation += 1;
       message.toolName = line.toolName;
       message.invocationId = `sim-invocation-${invocation}`;
     }
-    // Initial messages carry no timespan (reference: "absent for initial messages").
+    // Simulator convention: the greeting carries neither offset (as initial messages do), so clients
+    // meet messages without them; it is still an ordinary message, listed by every mode.
     if (index === 0) return message;
     const seconds = line.toolName ? 0.2 : Math.max(0.8, line.text.split(/\s+/).length * 0.35);
     message.timespan = { start: duration(clock), end: duration(clock + seconds) };
@@ -131,4 +190,9 @@ export function summariesFor(
 
 function duration(seconds: number): string {
   return `${seconds.toFixed(3)}s`;
+}
+
+/** How many call stages a scenario's script goes through. */
+export function stageCount(scenario: Scenario): number {
+  return scenario === 'stages' ? 2 : 1;
 }

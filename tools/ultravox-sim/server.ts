@@ -1,5 +1,6 @@
 import Fastify from 'fastify';
 import { registerCallRoutes } from './api-calls';
+import { registerMessageRoutes } from './api-messages';
 import { installApiGuards, installErrorShape } from './api-http';
 import { registerWebhookRoutes } from './api-webhooks';
 import { CallRunner } from './call-runner';
@@ -59,12 +60,8 @@ export async function startUltravoxSim(options: Partial<SimOptions> = {}): Promi
   const app = Fastify({ logger: resolved.logger, forceCloseConnections: true });
   installErrorShape(app);
   installApiGuards(app, state, scheduler);
-  registerCallRoutes(app, {
-    state,
-    runner,
-    maxConcurrentCalls: resolved.maxConcurrentCalls,
-    messagesPageSize: resolved.messagesPageSize,
-  });
+  registerCallRoutes(app, { state, runner, maxConcurrentCalls: resolved.maxConcurrentCalls });
+  registerMessageRoutes(app, { state, messagesPageSize: resolved.messagesPageSize });
   registerWebhookRoutes(app, state);
   registerControlRoutes(app, control);
   registerInbox(app);

@@ -11,7 +11,16 @@ export const WEBHOOK_EVENTS: readonly WebhookEvent[] = [
   'call.billed',
 ];
 
-export type Scenario = 'answered' | 'negative' | 'long' | 'no_answer' | 'busy' | 'connection_error';
+export type Scenario =
+  | 'answered'
+  | 'negative'
+  | 'long'
+  | 'stages'
+  | 'late_summary'
+  | 'no_summary'
+  | 'no_answer'
+  | 'busy'
+  | 'connection_error';
 
 export type EndReason =
   'unjoined' | 'hangup' | 'agent_hangup' | 'timeout' | 'connection_error' | 'system_error';
@@ -19,14 +28,32 @@ export type EndReason =
 export type MessageRole =
   'MESSAGE_ROLE_AGENT' | 'MESSAGE_ROLE_USER' | 'MESSAGE_ROLE_TOOL_CALL' | 'MESSAGE_ROLE_TOOL_RESULT';
 
+/** `{start, end}` offsets as duration strings ("12.300s"). */
+export interface Timespan {
+  start: string;
+  end: string;
+}
+
 export interface UltravoxMessage {
   role: MessageRole;
   text: string;
   medium: 'MESSAGE_MEDIUM_VOICE';
+  callStageId: string;
+  /** Position within its call stage (each stage counts from 0). */
   callStageMessageIndex: number;
   toolName?: string;
   invocationId?: string;
-  timespan?: { start: string; end: string };
+  /** Offsets on the input audio stream: derived from word counts, they run longer than the wall clock. */
+  timespan?: Timespan;
+  /** Wall-clock offsets from `joined`, written as the message is "spoken". */
+  wallClockTimespan?: Timespan;
+}
+
+/** A call stage as `GET /api/calls/{id}/stages` lists it. */
+export interface CallStage {
+  callId: string;
+  callStageId: string;
+  created: string;
 }
 
 export interface UltravoxCall {
@@ -62,6 +89,8 @@ export interface SimCall {
   call: UltravoxCall;
   /** The whole scripted transcript; only the first `spoken` entries are visible through the API. */
   script: UltravoxMessage[];
+  /** Its stages so far: the first from creation, each next one once its first message is spoken. */
+  stages: CallStage[];
   spoken: number;
   /** Exact bytes sent per event, so a resend is a true duplicate. */
   sentBodies: Map<WebhookEvent, string>;
@@ -166,6 +195,8 @@ export interface SimTimings {
   billedDelayMs: number;
   /** How long a no-answer call rings before it ends unjoined. */
   joinTimeoutMs: number;
+  /** Call ended → summary written, in the late_summary scenario. */
+  summaryDelayMs: number;
   /** First webhook retry delay; doubles per retry. */
   webhookRetryDelayMs: number;
 }
