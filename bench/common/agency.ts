@@ -54,11 +54,24 @@ async function call<T>(
   return (text ? JSON.parse(text) : null) as T;
 }
 
-export async function setUpAgency(world: BenchWorld, apiUrl: string, simUrl: string): Promise<BenchAgency> {
+/** `n` tells several agencies of one world apart (their owners' emails). */
+export async function setUpAgency(
+  world: BenchWorld,
+  apiUrl: string,
+  simUrl: string,
+  n = 0,
+): Promise<BenchAgency> {
   const env = { PATH: process.env.PATH ?? '', ...world.env, DB_MIGRATIONS_RUN: 'false', LOG_LEVEL: 'silent' };
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [CLI_JS, 'agency:create', '--name', 'Bench Agency', '--owner-email', 'owner@bench.test'],
+    [
+      CLI_JS,
+      'agency:create',
+      '--name',
+      n === 0 ? 'Bench Agency' : `Bench Agency ${n}`,
+      '--owner-email',
+      n === 0 ? 'owner@bench.test' : `owner${n}@bench.test`,
+    ],
     { env },
   );
   const created = JSON.parse(stdout) as { agency_id: string; token: string };
@@ -80,7 +93,12 @@ export async function setUpAgency(world: BenchWorld, apiUrl: string, simUrl: str
     undefined,
     200,
   );
-  const registration = requests.find((r) => r.method === 'POST' && r.path === '/api/webhooks');
+  const registration = requests.find(
+    (r) =>
+      r.method === 'POST' &&
+      r.path === '/api/webhooks' &&
+      (r.body as { url?: string } | null)?.url === saved.webhook_url,
+  );
   const body = registration?.body as { url?: string; secrets?: string[] } | undefined;
   if (!body?.secrets?.[0] || body.url !== saved.webhook_url) {
     throw new Error(`the simulator got no webhook registration for ${saved.webhook_url}`);
