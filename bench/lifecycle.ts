@@ -292,7 +292,10 @@ async function main(): Promise<void> {
       );
     }
     console.log(`\nresult: ${writeResult('lifecycle', report.at, { ...report, targets })}`);
-    if (targets.some(([, , met]) => !met)) process.exitCode = 1;
+    // Performance targets are reported; a call without exactly one terminal event fails the run.
+    if (runs.some((r) => r.exactlyOneAtReceiver !== r.calls || r.exactlyOneInTimeline !== r.calls)) {
+      process.exitCode = 1;
+    }
   } finally {
     for (const child of children.reverse()) await child.stop();
     await db.end().catch(() => undefined);

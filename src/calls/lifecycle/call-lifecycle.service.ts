@@ -74,7 +74,7 @@ export class CallLifecycleService {
    * delayed re-read jobs, so no worker slot is held while Ultravox writes it.
    */
   async ended(
-    call: Pick<Call, 'id' | 'agencyId'>,
+    call: Pick<Call, 'id' | 'agencyId'> & Partial<Pick<Call, 'status'>>,
     ended: UltravoxCall,
     source: EndSource = 'webhook',
   ): Promise<void> {
@@ -89,7 +89,8 @@ export class CallLifecycleService {
       return;
     }
     const joinedAt = date(ended.joined);
-    if (joinedAt) await this.transitions.started(call.id, joinedAt);
+    // Known started (its call.joined came): no need for a transaction that would change nothing.
+    if (joinedAt && call.status !== 'in_progress') await this.transitions.started(call.id, joinedAt);
     const waitMs = this.config.calls.summaryWaitMs;
     if (hasSummary(ended) || waitMs <= 0) return this.complete(call, ended, source, false);
     const deadline = this.clock.now().getTime() + waitMs;
