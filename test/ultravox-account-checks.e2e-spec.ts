@@ -266,6 +266,32 @@ describe('Ultravox webhook health and the account’s concurrent calls (issue 13
     expect(requestsOf(slow.ultravoxKey, '/api/accounts/me')).toHaveLength(slowAsked + 1);
   });
 
+  it('an agency whose Ultravox hangs does not hold the others up; it is asked again an interval later', async () => {
+    const hanging = await callingAgency(t);
+    const other = await callingAgency(t);
+    // Longer than ULTRAVOX_TIMEOUT_MS (1.5 s in tests): the request times out.
+    sim.addFault({
+      path: '/api/accounts/me',
+      keyPrefix: hanging.ultravoxKey.slice(0, 8),
+      status: 200,
+      delayMs: 10_000,
+    });
+    sim.setAllowedConcurrentCalls(other.ultravoxKey, 4);
+    await checkAt(6 * MIN);
+    expect((await integrationOf(t, other.member.auth)).allowed_concurrent_calls).toBe(4);
+    const stored = await t.db.query('SELECT ultravox_check_problem FROM agencies WHERE id = $1', [
+      hanging.agencyId,
+    ]);
+    expect(stored.rows[0].ultravox_check_problem).toMatch(/could not be asked.*did not answer/);
+
+    sim.setAllowedConcurrentCalls(hanging.ultravoxKey, 2);
+    await checkAt(12 * MIN);
+    expect(await integrationOf(t, hanging.member.auth)).toMatchObject({
+      allowed_concurrent_calls: 2,
+      effective_concurrent_calls: 2,
+    });
+  });
+
   it('a key Ultravox rejects stops the checks, and the GET says so, until a key is saved again', async () => {
     const agency = await createAgency(t);
     const rejected = ultravoxKey('invalid');
