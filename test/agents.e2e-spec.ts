@@ -10,6 +10,10 @@ const AGENT_FIELDS = [
   'phone_number',
   'telephony_provider',
   'calling_window',
+  'ultravox_check',
+  'ultravox_checked_at',
+  'context_variables',
+  'warning',
   'created_at',
   'updated_at',
 ].sort();

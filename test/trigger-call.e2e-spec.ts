@@ -137,6 +137,7 @@ describe('POST /api/trigger-call and the calls API (CONTRACT §5.3, §5.6)', () 
         success: true,
         call_id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
         status: 'queued',
+        missing_variables: [],
       });
       expect(res.headers['idempotent-replayed']).toBeUndefined();
 
@@ -159,6 +160,7 @@ describe('POST /api/trigger-call and the calls API (CONTRACT §5.3, §5.6)', () 
         call_id: expect.any(String),
         status: 'scheduled',
         scheduled_for: expect.any(String),
+        missing_variables: [],
       });
       const opensIn = Date.parse(res.body.scheduled_for) - t.clock.now().getTime();
       expect(opensIn).toBeGreaterThan(24 * 3600_000);
@@ -488,7 +490,12 @@ describe('POST /api/trigger-call and the calls API (CONTRACT §5.3, §5.6)', () 
         'fix-then-retry',
       );
       expect(fixed.status).toBe(200);
-      expect(fixed.body).toEqual({ success: true, call_id: expect.any(String), status: 'queued' });
+      expect(fixed.body).toEqual({
+        success: true,
+        call_id: expect.any(String),
+        status: 'queued',
+        missing_variables: [],
+      });
       expect(fixed.headers['idempotent-replayed']).toBeUndefined();
       await expectSimCalls(agency.ultravoxKey, 1);
     });

@@ -75,8 +75,11 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
     return req.send(raw);
   }
 
-  /** An Ultravox webhook body for a call Switchboard never placed. */
-  const webhook = (event: string, callId = randomUUID()) => ({
+  /**
+   * An Ultravox webhook body for a call Switchboard never placed; recorded (inbound) only when it ran on
+   * `ultravoxAgentId`, one of the agency's agents (CONTRACT §7).
+   */
+  const webhook = (event: string, callId = randomUUID(), ultravoxAgentId?: string) => ({
     event,
     call: {
       callId,
@@ -85,6 +88,9 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
       ended: null,
       endReason: null,
       metadata: {},
+      ...(ultravoxAgentId
+        ? { agentId: ultravoxAgentId, agent: { agentId: ultravoxAgentId, name: 'Sales' } }
+        : {}),
     },
   });
 
@@ -112,9 +118,11 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
       secret = signingSecret(agency, agency.ultravoxKey);
     });
 
-    it('a well-signed call.started for an unknown call answers 204 (empty body) and records an inbound call', async () => {
+    it("a well-signed call.started for an unknown call on the agency's agent answers 204 (empty body) and records an inbound call", async () => {
       const callId = randomUUID();
-      const res = await post(path, webhook('call.started', callId), { secrets: [secret] });
+      const res = await post(path, webhook('call.started', callId, agency.ultravoxAgentId), {
+        secrets: [secret],
+      });
       expect(res.status).toBe(204);
       expect(res.text).toBe('');
       expect(res.headers['content-length'] ?? '0').toBe('0');
@@ -248,7 +256,10 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
       expect(res.text).toBe('');
       // An event sent after it has been stored and processed into its inbound call: the pipeline ran.
       const marker = randomUUID();
-      expect((await post(path, webhook('call.started', marker), { secrets: [secret] })).status).toBe(204);
+      expect(
+        (await post(path, webhook('call.started', marker, agency.ultravoxAgentId), { secrets: [secret] }))
+          .status,
+      ).toBe(204);
       await waitFor(
         async () =>
           (await t.db.query(`SELECT id FROM calls WHERE ultravox_call_id = $1`, [marker])).rowCount === 1,
@@ -262,7 +273,7 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
 
     it('the same (callId, event) twice: both 204, stored once', async () => {
       const callId = randomUUID();
-      const body = webhook('call.started', callId);
+      const body = webhook('call.started', callId, agency.ultravoxAgentId);
       // Ultravox signs each attempt afresh, so the retry carries another timestamp.
       const first = await post(path, body, { secrets: [secret] });
       const second = await post(path, body, {
@@ -283,7 +294,7 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
     });
     it('the same (callId, event) arriving many times at once: all 204, stored once, one inbound call', async () => {
       const callId = randomUUID();
-      const body = webhook('call.started', callId);
+      const body = webhook('call.started', callId, agency.ultravoxAgentId);
       // Concurrent requests are stored together (one INSERT per event-loop turn): the copies share a batch.
       const responses = await Promise.all(
         Array.from({ length: 12 }, (_, i) =>
@@ -435,11 +446,21 @@ describe('Ultravox webhook ingest (CONTRACT §5.2)', () => {
       .set('Authorization', second.owner.auth)
       .send({ api_key: first.ultravoxKey, register_webhook: true })
       .expect(200);
+    // Both agencies have an agent for the same Ultravox agent.
+    await request(t.url)
+      .post('/api/v1/agents')
+      .set('Authorization', second.owner.auth)
+      .send({ name: 'Shared', ultravox_agent_id: first.ultravoxAgentId })
+      .expect(201);
     const ultravoxCallId = randomUUID();
     const deliver = async (agency: TestAgency) => {
-      const res = await post(await ingestPath(agency), webhook('call.started', ultravoxCallId), {
-        secrets: [signingSecret(agency, first.ultravoxKey)],
-      });
+      const res = await post(
+        await ingestPath(agency),
+        webhook('call.started', ultravoxCallId, first.ultravoxAgentId),
+        {
+          secrets: [signingSecret(agency, first.ultravoxKey)],
+        },
+      );
       expect(res.status).toBe(204);
       return waitFor(
         async () => (await callsOf(agency)).find((c) => c.ultravox_call_id === ultravoxCallId),

@@ -1,6 +1,14 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { CallingWindow } from '../common/calling-window/calling-window';
 
+/**
+ * What the last look at the Ultravox agent found: `verified` (Ultravox has it), `unverified` (Ultravox
+ * could not be asked: unreachable, 5xx, timeout), `key_rejected` (the stored key was refused: 401/403),
+ * `not_checked` (no Ultravox key stored). Only `verified` agents skip the check at dial.
+ */
+export const ULTRAVOX_CHECKS = ['verified', 'unverified', 'key_rejected', 'not_checked'] as const;
+export type UltravoxCheck = (typeof ULTRAVOX_CHECKS)[number];
+
 export const TELEPHONY_PROVIDERS = ['twilio', 'telnyx', 'plivo'] as const;
 export type TelephonyProvider = (typeof TELEPHONY_PROVIDERS)[number];
 
@@ -28,6 +36,17 @@ export class Agent {
   /** As stored, possibly invalid (written before input was checked): use it through governingWindow. */
   @Column('jsonb', { name: 'calling_window', nullable: true })
   callingWindow: CallingWindow | null;
+
+  @Column('text', { name: 'ultravox_check', default: 'not_checked' })
+  ultravoxCheck: UltravoxCheck;
+
+  /** When Ultravox last answered 200 for this agent (the age of contextVariables). */
+  @Column('timestamptz', { name: 'ultravox_checked_at', nullable: true })
+  ultravoxCheckedAt: Date | null;
+
+  /** The variables its callTemplate.contextSchema declares; null when it declares none (send every key). */
+  @Column('text', { name: 'context_variables', array: true, nullable: true })
+  contextVariables: string[] | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

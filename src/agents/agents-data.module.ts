@@ -1,12 +1,17 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Agent } from './agent.entity';
+import { UltravoxModule } from '../ultravox/ultravox.module';
 import { AgentsRepository } from './agents.repository';
+import { UltravoxAgentCheck } from './ultravox-agent-check';
 
-/** The agents repository, for the agents API and for features that look agents up (campaigns). */
+/**
+ * The agents repository and the check against Ultravox, for the agents API, the dialer (the check at
+ * dial) and features that look agents up (campaigns).
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature([Agent])],
-  providers: [AgentsRepository],
-  exports: [AgentsRepository],
+  imports: [TypeOrmModule.forFeature([Agent]), UltravoxModule],
+  providers: [AgentsRepository, UltravoxAgentCheck],
+  exports: [AgentsRepository, UltravoxAgentCheck],
 })
 export class AgentsDataModule {}

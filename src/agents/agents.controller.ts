@@ -14,9 +14,13 @@ import { AgentListResponseDto, AgentResponseDto, CreateAgentDto, UpdateAgentDto 
 export class AgentsController {
   constructor(private readonly agents: AgentsService) {}
 
-  /** Creates an agent: the Ultravox agent to call with, its caller id, provider and calling window. */
+  /**
+   * Creates an agent: the Ultravox agent to call with, its caller id, provider and calling window. With
+   * a stored Ultravox key, `ultravox_agent_id` is checked at Ultravox first (see `ultravox_check`).
+   */
   @Post()
   @Auth({ roles: WRITE_ROLES, apiKey: true })
+  @ApiErrors({ 422: ['ultravox_agent_not_found'] })
   async create(@CurrentAuth() auth: AuthContext, @Body() dto: CreateAgentDto): Promise<AgentResponseDto> {
     return { success: true, data: await this.agents.create(auth.agencyId, dto) };
   }
@@ -43,7 +47,7 @@ export class AgentsController {
   /** Changes any of the agent's fields; `calling_window: null` removes the window. */
   @Patch(':id')
   @Auth({ roles: WRITE_ROLES, apiKey: true })
-  @ApiErrors({ 404: ['agent_not_found'] })
+  @ApiErrors({ 404: ['agent_not_found'], 422: ['ultravox_agent_not_found'] })
   async update(
     @CurrentAuth() auth: AuthContext,
     @Param('id', uuidParam()) id: string,

@@ -4,7 +4,14 @@ import { DeepPartial, Repository } from 'typeorm';
 import { Page } from '../common/pagination';
 import { PageQueryDto } from '../common/dto/page-query.dto';
 import { paginate } from '../database/pagination';
-import { Agent } from './agent.entity';
+import { Agent, UltravoxCheck } from './agent.entity';
+
+/** What a look at the Ultravox agent found, as stored on the agent. */
+export interface AgentCheckFields {
+  ultravoxCheck: UltravoxCheck;
+  ultravoxCheckedAt: Date | null;
+  contextVariables: string[] | null;
+}
 
 /**
  * Every query on agents. Plain CRUD, so TypeORM's repository serves: none of these is a hot path.
@@ -32,6 +39,14 @@ export class AgentsRepository {
 
   find(agencyId: string, id: string): Promise<Agent | null> {
     return this.agents.findOneBy({ id, agencyId });
+  }
+
+  /**
+   * Records a check made at dial, unless the agent's Ultravox id changed meanwhile (a PATCH won: its
+   * own check is the one that counts).
+   */
+  async recordCheck(id: string, ultravoxAgentId: string, fields: AgentCheckFields): Promise<void> {
+    await this.agents.update({ id, ultravoxAgentId }, fields);
   }
 
   /** False when the agency has no such agent. */

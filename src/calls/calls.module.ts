@@ -1,5 +1,6 @@
 import { BullModule } from '@nestjs/bullmq';
 import { Module } from '@nestjs/common';
+import { AgentsDataModule } from '../agents/agents-data.module';
 import { Clock } from '../common/clock';
 import { QUEUES } from '../common/queues';
 import { DncModule } from '../dnc/dnc.module';
@@ -71,7 +72,7 @@ export class CallsModule {}
  * with Ultravox for calls whose webhooks were lost.
  */
 @Module({
-  imports: [CallsCoreModule],
+  imports: [CallsCoreModule, AgentsDataModule],
   providers: [
     DialService,
     DialProcessor,

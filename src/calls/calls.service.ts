@@ -13,6 +13,7 @@ import type { Tx } from '../database/sql';
 import { dialJob } from './call-jobs';
 import { TriggerCallDto, TriggerCallResponseDto } from './dto/trigger-call.dto';
 import { CallTransitions, CreatedCall, NewCall } from './lifecycle/call-transitions.service';
+import { emptyVariables, templateContextOf } from './template-context';
 import { TriggerLookup, TriggerLookupsRepository } from './trigger-lookups.repository';
 
 export type { CreatedCall, NewCall } from './lifecycle/call-transitions.service';
@@ -53,9 +54,24 @@ export class CallsService {
       note: opensAt ? `outside the calling window; dials at ${opensAt.toISOString()}` : null,
     });
     await this.enqueueDial(call.id, opensAt);
+    const missing = emptyVariables(
+      templateContextOf({
+        phoneNumber: dto.phone,
+        name: dto.name ?? null,
+        email: dto.email ?? null,
+        metadata: dto.metadata ?? null,
+      }),
+      found.agent_context_variables,
+    );
     return opensAt
-      ? { success: true, call_id: call.id, status: 'scheduled', scheduled_for: opensAt.toISOString() }
-      : { success: true, call_id: call.id, status: 'queued' };
+      ? {
+          success: true,
+          call_id: call.id,
+          status: 'scheduled',
+          scheduled_for: opensAt.toISOString(),
+          missing_variables: missing,
+        }
+      : { success: true, call_id: call.id, status: 'queued', missing_variables: missing };
   }
 
   /**

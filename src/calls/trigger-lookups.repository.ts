@@ -14,6 +14,8 @@ export interface TriggerLookup {
   agent_name: string | null;
   agent_phone: string | null;
   agent_window: unknown;
+  /** The variables the agent's Ultravox context schema declares, as last read; null when none. */
+  agent_context_variables: string[] | null;
   on_dnc: boolean;
 }
 
@@ -34,7 +36,7 @@ const TRIGGER_LOOKUPS = statement(
           a.calling_window AS agency_window,
           coalesce(r.agent_id, a.default_agent_id) AS wanted_agent_id,
           g.id AS agent_id, g.name AS agent_name, g.phone_number AS agent_phone,
-          g.calling_window AS agent_window,
+          g.calling_window AS agent_window, g.context_variables AS agent_context_variables,
           EXISTS (SELECT 1 FROM dnc_numbers d WHERE d.agency_id = a.id AND d.phone_number = r.phone) AS on_dnc
      FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY AS r(agency_id, agent_id, phone, ord)
      JOIN agencies a ON a.id = r.agency_id

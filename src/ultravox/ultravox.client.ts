@@ -58,8 +58,19 @@ export interface UltravoxCall {
   metadata?: Record<string, string> | null;
   sipDetails?: { terminationReason?: string | null } | null;
   agent?: { agentId?: string; name?: string } | null;
+  agentId?: string | null;
+  /** The call's medium, e.g. `{twilio: {outgoing: {to, from}}}`; read leniently (see callerNumberOf). */
+  medium?: unknown;
   /** A duration string such as "3600s". */
   maxDuration?: string | null;
+}
+
+/** An agent as `GET /api/agents/{id}` returns it, leniently: only what Switchboard reads. */
+export interface UltravoxAgent {
+  agentId?: string;
+  name?: string;
+  /** `contextSchema` is the JSON schema `templateContext` must adhere to (reference/ultravox-api.md, Agents). */
+  callTemplate?: { contextSchema?: { properties?: unknown } | null } | null;
 }
 
 /** Offsets as duration strings ("12.300s"); both absent for initial messages. */
@@ -173,6 +184,16 @@ export class UltravoxClient implements OnModuleDestroy {
       path: `/api/agents/${encodeURIComponent(agentId)}/calls`,
       apiKey,
       body,
+    });
+  }
+
+  /** The agent; throws UltravoxError('not_found') when Ultravox does not know it. */
+  getAgent(apiKey: string, agentId: string): Promise<UltravoxAgent> {
+    return this.send<UltravoxAgent>({
+      operation: 'get_agent',
+      method: 'GET',
+      path: `/api/agents/${encodeURIComponent(agentId)}`,
+      apiKey,
     });
   }
 

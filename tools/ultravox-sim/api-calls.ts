@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { FastifyInstance } from 'fastify';
+import { agentOf, undeclaredContextKeys } from './api-agents';
 import { accountOf, mapPage, pageOrError, pageRequest } from './api-http';
 import { CallRunner, customerName } from './call-runner';
 import { QueryParams, first, paginate } from './pagination';
@@ -65,11 +66,13 @@ export function registerCallRoutes(app: FastifyInstance, deps: CallRoutesDeps): 
     '/api/agents/:agentId/calls',
     async (request, reply) => {
       const { agentId } = request.params;
-      // Simulator convention: every agent exists except ids starting with 00000000 (README).
-      if (agentId.startsWith('00000000')) return reply.code(404).send(NOT_FOUND);
+      const account = accountOf(state, request);
+      const agent = agentOf(account, agentId);
+      if (!agent) return reply.code(404).send(NOT_FOUND);
       const checked = checkCreateCall(request.body);
       if (!checked.ok) return reply.code(400).send({ detail: checked.detail });
-      const account = accountOf(state, request);
+      const undeclared = undeclaredContextKeys(agent, checked.value.templateContext);
+      if (undeclared) return reply.code(400).send({ detail: undeclared });
       const allowed = allowedConcurrentCalls(account, deps.maxConcurrentCalls);
       if (liveCallCount(account) >= allowed) {
         return reply
@@ -84,7 +87,13 @@ export function registerCallRoutes(app: FastifyInstance, deps: CallRoutesDeps): 
   );
 }
 
-function createCall(state: SimState, account: SimAccount, agentId: string, input: CreateCallInput): SimCall {
+/** A new call on the account, not yet started (CallRunner.start plays it out). */
+export function createCall(
+  state: SimState,
+  account: SimAccount,
+  agentId: string,
+  input: CreateCallInput,
+): SimCall {
   const call: UltravoxCall = {
     callId: randomUUID(),
     created: new Date().toISOString(),
@@ -100,7 +109,7 @@ function createCall(state: SimState, account: SimAccount, agentId: string, input
     templateContext: input.templateContext,
     firstSpeakerSettings: input.firstSpeakerSettings ?? { agent: {} },
     agentId,
-    agent: { agentId, name: `Sim Agent ${agentId.slice(0, 8)}` },
+    agent: { agentId, name: account.agents.get(agentId)?.name ?? `Sim Agent ${agentId.slice(0, 8)}` },
     maxDuration: input.maxDuration ?? '3600s',
     joinTimeout: '30s',
     recordingEnabled: input.recordingEnabled,

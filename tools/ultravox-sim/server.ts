@@ -1,9 +1,11 @@
 import Fastify from 'fastify';
+import { registerAgentRoutes } from './api-agents';
 import { registerCallRoutes } from './api-calls';
 import { registerMessageRoutes } from './api-messages';
 import { installApiGuards, installErrorShape } from './api-http';
 import { registerWebhookRoutes } from './api-webhooks';
 import { CallRunner } from './call-runner';
+import { registerAgentControlRoutes, SimAgentsControl } from './console-calls';
 import { registerControlRoutes, SimControl } from './control';
 import { registerInbox } from './inbox';
 import { ResolvedOptions, resolveOptions } from './options';
@@ -13,29 +15,33 @@ import { SimOptions } from './types';
 import { WebhookSender } from './webhook-sender';
 
 export { SimControlError } from './control';
+export type { AddAgentInput, ConsoleCallInput } from './console-calls';
 export type { SimAccountView, SimCallView, SimCallsView } from './control';
 export { signUltravoxWebhook, ultravoxSignatureHeader } from './signing';
 export type * from './types';
 export type { ResolvedOptions } from './options';
 
 /** A running simulator: the `/_sim/*` controls as methods, plus its URL and raw state for assertions. */
-export interface UltravoxSim extends Pick<
-  SimControl,
-  | 'addFault'
-  | 'faults'
-  | 'clearFaults'
-  | 'requests'
-  | 'clearRequests'
-  | 'calls'
-  | 'deliveries'
-  | 'reset'
-  | 'resend'
-  | 'dropWebhooks'
-  | 'drops'
-  | 'forget'
-  | 'deleteWebhook'
-  | 'setAllowedConcurrentCalls'
-> {
+export interface UltravoxSim
+  extends
+    Pick<
+      SimControl,
+      | 'addFault'
+      | 'faults'
+      | 'clearFaults'
+      | 'requests'
+      | 'clearRequests'
+      | 'calls'
+      | 'deliveries'
+      | 'reset'
+      | 'resend'
+      | 'dropWebhooks'
+      | 'drops'
+      | 'forget'
+      | 'deleteWebhook'
+      | 'setAllowedConcurrentCalls'
+    >,
+    Pick<SimAgentsControl, 'addAgent' | 'consoleCall'> {
   /** Base URL without trailing slash, e.g. http://127.0.0.1:41234; use it as ULTRAVOX_API_BASE_URL. */
   readonly url: string;
   readonly options: ResolvedOptions;
@@ -55,6 +61,7 @@ export async function startUltravoxSim(options: Partial<SimOptions> = {}): Promi
   });
   const runner = new CallRunner(resolved.timings, scheduler, sender);
   const control = new SimControl(state, scheduler, sender, resolved.maxConcurrentCalls);
+  const agentsControl = new SimAgentsControl(state, runner);
 
   // forceCloseConnections: a request held open by a "hang" fault must not stall close().
   const app = Fastify({ logger: resolved.logger, forceCloseConnections: true });
@@ -62,8 +69,10 @@ export async function startUltravoxSim(options: Partial<SimOptions> = {}): Promi
   installApiGuards(app, state, scheduler);
   registerCallRoutes(app, { state, runner, maxConcurrentCalls: resolved.maxConcurrentCalls });
   registerMessageRoutes(app, { state, messagesPageSize: resolved.messagesPageSize });
+  registerAgentRoutes(app, state);
   registerWebhookRoutes(app, state);
   registerControlRoutes(app, control);
+  registerAgentControlRoutes(app, agentsControl);
   registerInbox(app);
 
   await app.listen({ port: resolved.port, host: resolved.host });
@@ -89,6 +98,8 @@ export async function startUltravoxSim(options: Partial<SimOptions> = {}): Promi
     forget: (callId) => control.forget(callId),
     deleteWebhook: (webhookId) => control.deleteWebhook(webhookId),
     setAllowedConcurrentCalls: (apiKey, allowed) => control.setAllowedConcurrentCalls(apiKey, allowed),
+    addAgent: (input) => agentsControl.addAgent(input),
+    consoleCall: (input) => agentsControl.consoleCall(input),
     close: async () => {
       scheduler.cancelAll();
       await app.close();

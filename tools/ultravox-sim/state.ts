@@ -30,6 +30,7 @@ export class SimState {
         keyPrefix: apiKey.slice(0, 8),
         calls: new Map(),
         webhooks: new Map(),
+        agents: new Map(),
         maxConcurrentLive: 0,
         allowedConcurrentCalls: null,
       };

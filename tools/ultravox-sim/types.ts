@@ -126,12 +126,22 @@ export interface WebhookFailure {
   error: string;
 }
 
+/** An agent made known through `POST /_sim/agents` (others exist implicitly; see the README). */
+export interface SimAgent {
+  agentId: string;
+  name: string;
+  created: string;
+  /** `contextSchema` null: the agent declares no schema, so any templateContext is accepted. */
+  callTemplate: { contextSchema: JsonObject | null };
+}
+
 export interface SimAccount {
   accountId: string;
   /** First 8 characters of the API key: enough to tell accounts apart in control output. */
   keyPrefix: string;
   calls: Map<string, SimCall>;
   webhooks: Map<string, SimWebhook>;
+  agents: Map<string, SimAgent>;
   maxConcurrentLive: number;
   /** Set through the control API; null: the simulator's `maxConcurrentCalls`. */
   allowedConcurrentCalls: number | null;

@@ -156,7 +156,10 @@ export interface paths {
         /** The agency's agents, newest first. */
         get: operations["AgentsController_list"];
         put?: never;
-        /** Creates an agent: the Ultravox agent to call with, its caller id, provider and calling window. */
+        /**
+         * Creates an agent: the Ultravox agent to call with, its caller id, provider and calling window. With
+         *     a stored Ultravox key, `ultravox_agent_id` is checked at Ultravox first (see `ultravox_check`).
+         */
         post: operations["AgentsController_create"];
         delete?: never;
         options?: never;
@@ -841,6 +844,14 @@ export interface components {
             } | null;
         };
         AgentDto: {
+            /**
+             * @description What the last check of `ultravox_agent_id` against Ultravox (GET /api/agents/{id}) found:
+             *     `verified`; `unverified` (Ultravox unreachable, 5xx or timeout: saved anyway, checked again before
+             *     each call until confirmed); `key_rejected` (the stored Ultravox key was refused: saved anyway);
+             *     `not_checked` (the agency has no Ultravox key stored; checked at the first dial).
+             * @enum {string}
+             */
+            ultravox_check: "key_rejected" | "not_checked" | "unverified" | "verified";
             id: string;
             name: string;
             ultravox_agent_id: string;
@@ -860,6 +871,18 @@ export interface components {
                  */
                 end: string;
             } | null;
+            /**
+             * Format: date-time
+             * @description When Ultravox last confirmed the agent (and its context schema was read).
+             */
+            ultravox_checked_at: string | null;
+            /**
+             * @description The variables the Ultravox agent's `callTemplate.contextSchema` declares, as last read: only these
+             *     keys are sent as `templateContext`. Null when it declares none (every key is sent) or it was never read.
+             */
+            context_variables: string[] | null;
+            /** @description Why the agent could not be checked against Ultravox (set with `unverified` and `key_rejected`), else null. */
+            warning: string | null;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -1108,6 +1131,13 @@ export interface components {
              */
             status: "queued" | "scheduled";
             scheduled_for?: string;
+            /**
+             * @description The variables the agent's Ultravox context schema (`callTemplate.contextSchema`) declares that this
+             *     call leaves empty (from `phone`, `name`, `email` and the string values of `metadata`), as known at
+             *     the agent's last check against Ultravox; `[]` when none is empty or the agent declares no schema.
+             *     The call is placed anyway; only declared keys are sent as `templateContext`.
+             */
+            missing_variables: string[];
         };
         TranscriptTurnDto: {
             /** @enum {string} */
@@ -3159,6 +3189,22 @@ export interface operations {
                     };
                 };
             };
+            /** @description Well-formed but not possible now. Codes: `ultravox_agent_not_found`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "ultravox_agent_not_found";
+                        };
+                    };
+                };
+            };
             /** @description Over the API key’s rate limit; retry after `Retry-After` seconds. Codes: `rate_limited`. */
             429: {
                 headers: {
@@ -3698,6 +3744,22 @@ export interface operations {
                         error: components["schemas"]["ErrorDto"] & {
                             /** @enum {string} */
                             code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description Well-formed but not possible now. Codes: `ultravox_agent_not_found`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "ultravox_agent_not_found";
                         };
                     };
                 };

@@ -1,9 +1,9 @@
-import { OmitType, PartialType } from '@nestjs/swagger';
+import { ApiProperty, OmitType, PartialType } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { CallingWindowDto, OptionalNested } from '../../common/calling-window/calling-window.dto';
 import { OptionalNotNull } from '../../common/dto/optional-not-null';
 import { IsE164 } from '../../common/phone';
-import { TELEPHONY_PROVIDERS, TelephonyProvider } from '../agent.entity';
+import { TELEPHONY_PROVIDERS, TelephonyProvider, ULTRAVOX_CHECKS, UltravoxCheck } from '../agent.entity';
 
 export class CreateAgentDto {
   @IsString()
@@ -48,6 +48,23 @@ export class AgentDto {
   phone_number: string | null;
   telephony_provider: TelephonyProvider;
   calling_window: CallingWindowDto | null;
+  /**
+   * What the last check of `ultravox_agent_id` against Ultravox (GET /api/agents/{id}) found:
+   * `verified`; `unverified` (Ultravox unreachable, 5xx or timeout: saved anyway, checked again before
+   * each call until confirmed); `key_rejected` (the stored Ultravox key was refused: saved anyway);
+   * `not_checked` (the agency has no Ultravox key stored; checked at the first dial).
+   */
+  @ApiProperty({ enum: ULTRAVOX_CHECKS })
+  ultravox_check: UltravoxCheck;
+  /** When Ultravox last confirmed the agent (and its context schema was read). */
+  ultravox_checked_at: Date | null;
+  /**
+   * The variables the Ultravox agent's `callTemplate.contextSchema` declares, as last read: only these
+   * keys are sent as `templateContext`. Null when it declares none (every key is sent) or it was never read.
+   */
+  context_variables: string[] | null;
+  /** Why the agent could not be checked against Ultravox (set with `unverified` and `key_rejected`), else null. */
+  warning: string | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -3,6 +3,7 @@ import { AgencySecrets } from '../../agencies/agency-secrets';
 import { Agency } from '../../agencies/agency.entity';
 import { liveCallCap } from '../../agencies/live-call-cap';
 import { Agent } from '../../agents/agent.entity';
+import { UltravoxAgentCheck } from '../../agents/ultravox-agent-check';
 import { CallingWindow } from '../../common/calling-window/calling-window';
 import { governingWindow, InvalidWindow } from '../../common/calling-window/stored-window';
 import { Clock } from '../../common/clock';
@@ -14,6 +15,7 @@ import { Transactions } from '../../database/transactions';
 import { Call, CallStatus } from '../call.entity';
 import { CallsRepository } from '../calls.repository';
 import { CallTransitions } from '../lifecycle/call-transitions.service';
+import { declaredContext, templateContextOf } from '../template-context';
 
 /** Ultravox metadata key carrying our call id: how webhooks and lost creations are matched back. */
 export const CALL_ID_METADATA_KEY = 'switchboard_call_id';
@@ -53,6 +55,7 @@ export class DialService {
     private readonly transitions: CallTransitions,
     private readonly clock: Clock,
     private readonly dnc: DncService,
+    private readonly agentCheck: UltravoxAgentCheck,
   ) {}
 
   async dial(callId: string): Promise<DialOutcome> {
@@ -65,10 +68,15 @@ export class DialService {
     }
     const { call, agent, apiKey, from } = claim;
     try {
+      const checked = await this.agentCheck.forDial(agent, apiKey, this.clock.now());
+      if (!checked.known) {
+        await this.transitions.failed(call.id, 'ultravox_agent_not_found', { endReason: checked.detail });
+        return {};
+      }
       const created = await this.ultravox.createCall(
         apiKey,
         agent.ultravoxAgentId,
-        this.request(call, agent, from),
+        this.request(call, agent, from, checked.variables),
       );
       await this.attach(call, created, 'dialed');
       return {};
@@ -110,18 +118,14 @@ export class DialService {
     return {};
   }
 
-  private request(call: Call, agent: Agent, from: string): CreateCallRequest {
-    // The call's string metadata (a campaign contact's extra columns) fills the prompt's {{variables}} too.
-    const context: Record<string, string> = Object.fromEntries(
-      Object.entries(call.metadata ?? {}).filter(
-        (entry): entry is [string, string] => typeof entry[1] === 'string',
-      ),
-    );
-    context.phone = call.phoneNumber ?? '';
-    if (call.name) context.name = call.name;
-    if (call.email) context.email = call.email;
+  private request(
+    call: Call,
+    agent: Agent,
+    from: string,
+    declared: readonly string[] | null,
+  ): CreateCallRequest {
     return {
-      templateContext: context,
+      templateContext: declaredContext(templateContextOf(call), declared),
       metadata: { [CALL_ID_METADATA_KEY]: call.id, switchboard_agency_id: call.agencyId },
       medium: {
         [agent.telephonyProvider]: {

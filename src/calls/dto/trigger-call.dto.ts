@@ -60,4 +60,11 @@ export class TriggerCallResponseDto {
   /** `queued` (dialed now) or `scheduled` (outside the calling window; dialed at scheduled_for). */
   status: 'queued' | 'scheduled';
   scheduled_for?: string;
+  /**
+   * The variables the agent's Ultravox context schema (`callTemplate.contextSchema`) declares that this
+   * call leaves empty (from `phone`, `name`, `email` and the string values of `metadata`), as known at
+   * the agent's last check against Ultravox; `[]` when none is empty or the agent declares no schema.
+   * The call is placed anyway; only declared keys are sent as `templateContext`.
+   */
+  missing_variables: string[];
 }

@@ -55,6 +55,11 @@ const MARK_PROCESSED = statement(
   `UPDATE call_events SET processed_at = now(), call_id = $2 WHERE id = $1`,
 );
 
+const MARK_IGNORED = statement(
+  'ultravox_events_mark_ignored',
+  `UPDATE call_events SET processed_at = now(), detail = $2 WHERE id = $1`,
+);
+
 /** Stored at least `$1` ago (its job had its chance) and within a day (older ones are given up). */
 const SELECT_UNPROCESSED = statement(
   'ultravox_events_unprocessed',
@@ -108,6 +113,11 @@ export class UltravoxEventsRepository {
   /** Processed, and tied to the call it turned out to be about. */
   async markProcessed(id: string, callId: string): Promise<void> {
     await runSql(this.db, MARK_PROCESSED, [id, callId]);
+  }
+
+  /** Settled without a call: the event was about a call that is not the agency's (`why` says so). */
+  async markIgnored(id: string, why: string): Promise<void> {
+    await runSql(this.db, MARK_IGNORED, [id, why]);
   }
 
   /** Ids of events still unprocessed that were stored before `before` (at most `limit`, oldest first). */

@@ -16,6 +16,7 @@ import { CALL_ID_METADATA_KEY } from '../dial/dial.service';
 import { UltravoxEventsRepository } from '../ingest/ultravox-events.repository';
 import { CallTransitions } from './call-transitions.service';
 import { hasSummary, noSummaryNote, summaryCheckDelayMs } from './summary-wait';
+import { callerNumberOf, ultravoxAgentOf } from './inbound-call';
 
 interface UltravoxWebhookBody {
   event: string;
@@ -28,6 +29,9 @@ const date = (value: string | null | undefined): Date | null => (value ? new Dat
 export type EndSource = 'webhook' | 'reconciliation';
 
 const isEndSource = (value: string): value is EndSource => value === 'webhook' || value === 'reconciliation';
+/** Why a stored Ultravox event led to nothing (call_events.detail of the event, marked processed). */
+export const NOT_THE_AGENCYS_CALL =
+  "ignored: a call Switchboard did not place, on an Ultravox agent that is not one of the agency's agents";
 
 /** The timeline's note on a result that came from reconciliation. */
 export const RECONCILED_NOTE = 'learnt by reconciliation with Ultravox, not from its webhook';
@@ -56,6 +60,12 @@ export class CallLifecycleService {
     if (!row || row.processedAt || !row.payload) return;
     const body = JSON.parse(row.payload) as UltravoxWebhookBody;
     const call = await this.findOrCreateCall(row.agencyId, body.call);
+    if (!call) {
+      // Acknowledged at ingest (204), and settled here so the sweeper does not offer it again.
+      await this.events.markIgnored(row.id, NOT_THE_AGENCYS_CALL);
+      this.metrics.eventProcessed(row.createdAt);
+      return;
+    }
     if (body.event === 'call.joined') {
       await this.transitions.started(call.id, date(body.call.joined) ?? row.createdAt);
     } else if (body.event === 'call.ended') {
@@ -152,8 +162,12 @@ export class CallLifecycleService {
     );
   }
 
-  /** By our metadata, then by Ultravox's call id; a call we never placed is recorded as inbound. */
-  private async findOrCreateCall(agencyId: string, remote: UltravoxCall): Promise<Call> {
+  /**
+   * By our metadata, then by Ultravox's call id. A call we never placed is recorded as inbound only
+   * when it ran on one of the agency's agents (CONTRACT §7): a console test call or another program on
+   * the same Ultravox account gives null, and is neither recorded nor forwarded.
+   */
+  private async findOrCreateCall(agencyId: string, remote: UltravoxCall): Promise<Call | null> {
     const ours = remote.metadata?.[CALL_ID_METADATA_KEY];
     let call = ours && isUUID(ours) ? await this.calls.findInAgency(agencyId, ours) : null;
     call ??= await this.calls.findByUltravoxCallId(agencyId, remote.callId);
@@ -167,8 +181,10 @@ export class CallLifecycleService {
       }
       return call;
     }
-    const agentId = remote.agent?.agentId ? await this.calls.agentIdOf(agencyId, remote.agent.agentId) : null;
-    await this.transitions.inboundSeen(agencyId, agentId, remote.callId);
+    const ultravoxAgentId = ultravoxAgentOf(remote);
+    const agentId = ultravoxAgentId ? await this.calls.agentIdOf(agencyId, ultravoxAgentId) : null;
+    if (!agentId) return null;
+    await this.transitions.inboundSeen(agencyId, agentId, remote.callId, callerNumberOf(remote));
     const created = await this.calls.findByUltravoxCallId(agencyId, remote.callId);
     if (!created) throw new Error(`call for Ultravox call ${remote.callId} not found after creating it`);
     return created;

@@ -73,8 +73,8 @@ const INSERT_CALLS = statement(
 const INSERT_INBOUND = statement(
   'calls_insert_inbound',
   `WITH call AS (
-     INSERT INTO calls (agency_id, agent_id, direction, status, ultravox_call_id)
-     VALUES ($1, $2, 'inbound', ${literals<CallStatus>('dialing')}, $3)
+     INSERT INTO calls (agency_id, agent_id, direction, status, ultravox_call_id, phone_number)
+     VALUES ($1, $2, 'inbound', ${literals<CallStatus>('dialing')}, $3, $4)
      ON CONFLICT (agency_id, ultravox_call_id) WHERE ultravox_call_id IS NOT NULL DO NOTHING
      RETURNING id, agency_id
    )
@@ -197,8 +197,13 @@ export class CallTransitionsRepository {
   }
 
   /** An inbound call for this Ultravox call, unless one exists already. */
-  async insertInbound(agencyId: string, agentId: string | null, ultravoxCallId: string): Promise<void> {
-    await runSql(this.db, INSERT_INBOUND, [agencyId, agentId, ultravoxCallId]);
+  async insertInbound(
+    agencyId: string,
+    agentId: string,
+    ultravoxCallId: string,
+    callerNumber: string | null,
+  ): Promise<void> {
+    await runSql(this.db, INSERT_INBOUND, [agencyId, agentId, ultravoxCallId, callerNumber]);
   }
 
   /** The new dial_attempts, or null when the call was not claimable or the agency is at its cap. */

@@ -58,8 +58,13 @@ export class CallTransitions {
   }
 
   /** A call Switchboard did not place, first seen in its Ultravox webhook: inbound, dialing. */
-  inboundSeen(agencyId: string, agentId: string | null, ultravoxCallId: string): Promise<void> {
-    return this.calls.insertInbound(agencyId, agentId, ultravoxCallId);
+  inboundSeen(
+    agencyId: string,
+    agentId: string,
+    ultravoxCallId: string,
+    callerNumber: string | null,
+  ): Promise<void> {
+    return this.calls.insertInbound(agencyId, agentId, ultravoxCallId, callerNumber);
   }
 
   /**

@@ -8,6 +8,7 @@ import { DeliveryIsolation1763960000000 } from './1763960000000-delivery-isolati
 import { EndpointHealth1763980000000 } from './1763980000000-endpoint-health';
 import { DeliveryRecovery1763990000000 } from './1763990000000-delivery-recovery';
 import { CallReconciliation1764000000000 } from './1764000000000-call-reconciliation';
+import { AgentUltravoxCheck1764200000000 } from './1764200000000-agent-ultravox-check';
 import { UltravoxAccountChecks1764300000000 } from './1764300000000-ultravox-account-checks';
 
 /** Every migration, oldest first. Listed explicitly so the build, the CLI and ts-jest load the same set. */
@@ -22,5 +23,6 @@ export const migrations = [
   EndpointHealth1763980000000,
   DeliveryRecovery1763990000000,
   CallReconciliation1764000000000,
+  AgentUltravoxCheck1764200000000,
   UltravoxAccountChecks1764300000000,
 ];
