@@ -57,6 +57,11 @@ describe('Agents CRUD (CONTRACT §7)', () => {
         phone_number: '+15551234567',
         telephony_provider: 'twilio',
         calling_window: null,
+        // The agency has no Ultravox key: nothing to check the agent against yet.
+        ultravox_check: 'not_checked',
+        ultravox_checked_at: null,
+        context_variables: null,
+        warning: null,
         created_at: expect.any(String),
         updated_at: expect.any(String),
       });

@@ -47,6 +47,7 @@ describe('a call end to end: trigger → Ultravox → webhooks → call.complete
       success: true,
       call_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       status: 'queued',
+      missing_variables: [],
     });
     const callId = res.body.call_id as string;
 

@@ -139,10 +139,11 @@ describe('dialing: Ultravox errors at create-call (CONTRACT §5.3, §7)', () => 
     });
   });
 
-  it('404 (unknown Ultravox agent) → failed (ultravox_agent_not_found), never retried', async () => {
-    const agency = await watchedAgency(t, receiver, {
-      ultravox_agent_id: '00000000-0000-4000-8000-000000000404',
-    });
+  it('404 (Ultravox agent deleted after it was checked) → failed (ultravox_agent_not_found), never retried', async () => {
+    // The agent was verified when saved (an unknown id answers 422 then, test/agents-ultravox); here
+    // Ultravox has lost it by the time the call is created.
+    const agency = await watchedAgency(t, receiver);
+    sim.addFault({ ...CREATE_CALL, status: 404, body: { detail: 'Not found.' }, times: 1 });
     const callId = (await trigger(t, agency.apiKey, { phone: '+15551110004' }).expect(200)).body.call_id;
 
     expect(await waitForTerminal(receiver, callId)).toMatchObject({

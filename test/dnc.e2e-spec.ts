@@ -361,7 +361,12 @@ describe('do-not-call list (/api/v1/dnc) and trigger-call', () => {
       await remove(agency.owner.auth, '+15550600001').expect(200);
       const placed = await trigger(t, agency.apiKey, body, 'dnc-retry-1');
       expect(placed.status).toBe(200);
-      expect(placed.body).toEqual({ success: true, call_id: expect.any(String), status: 'queued' });
+      expect(placed.body).toEqual({
+        success: true,
+        call_id: expect.any(String),
+        status: 'queued',
+        missing_variables: [],
+      });
       await waitFor(() => simCallsOf(sim, agency).length === 1, 15_000, 'the call at the simulator');
       // Every call of the agency dialed for good: the refused request never became a dial.
       expect(await dialsSettled(t, agency.agencyId)).toEqual([placed.body.call_id]);

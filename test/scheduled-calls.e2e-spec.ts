@@ -69,6 +69,7 @@ describe('scheduled calls: calling windows and the injected clock (CONTRACT §5.
       call_id: expect.any(String),
       status: 'scheduled',
       scheduled_for: MONDAY_OPENING,
+      missing_variables: [],
     });
     expect(await getCall(agency, res.body.call_id)).toMatchObject({
       id: res.body.call_id,
@@ -90,7 +91,12 @@ describe('scheduled calls: calling windows and the injected clock (CONTRACT §5.
 
     it('Saturday 00:30 Berlin (still Friday’s window) → queued and dialed', async () => {
       const { agency, res } = await triggerWith(FRIDAY_NIGHT, '2026-03-06T23:30:00Z');
-      expect(res.body).toEqual({ success: true, call_id: expect.any(String), status: 'queued' });
+      expect(res.body).toEqual({
+        success: true,
+        call_id: expect.any(String),
+        status: 'queued',
+        missing_variables: [],
+      });
       await waitFor(() => simCallsOf(sim, agency).length === 1, 10_000, 'the create-call');
     });
 
@@ -189,7 +195,12 @@ describe('scheduled calls: calling windows and the injected clock (CONTRACT §5.
       phone: '+15552220004',
       agent_id: anyTimeAgent.body.data.id,
     }).expect(200);
-    expect(now.body).toEqual({ success: true, call_id: expect.any(String), status: 'queued' });
+    expect(now.body).toEqual({
+      success: true,
+      call_id: expect.any(String),
+      status: 'queued',
+      missing_variables: [],
+    });
   });
 
   it('a scheduled call is dialed when its time comes: clock past scheduled_for, sweep → placed and completed', async () => {

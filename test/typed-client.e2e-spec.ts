@@ -49,7 +49,12 @@ describe('the typed TypeScript client (clients/typescript)', () => {
       params: { header: { 'Idempotency-Key': `lead-42-${randomUUID()}` } },
       body: { phone: '+15551234567', name: 'Ada', metadata: { crm_id: '42', tags: ['vip'] } },
     });
-    expect(triggered.data).toEqual({ success: true, call_id: expect.any(String), status: 'queued' });
+    expect(triggered.data).toEqual({
+      success: true,
+      call_id: expect.any(String),
+      status: 'queued',
+      missing_variables: [],
+    });
     const callId = triggered.data!.call_id;
 
     const call = await waitFor(
