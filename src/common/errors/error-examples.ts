@@ -22,7 +22,8 @@ export const ERROR_EXAMPLES: Readonly<Record<string, string>> = {
   // Route-specific.
   no_agent: 'No agent_id given and the agency has no default agent',
   agent_not_found: 'No agent 6f1c… in this agency',
-  ultravox_agent_not_found: 'Ultravox has no agent 3a9f… on this account (GET /api/agents/3a9f… answered 404)',
+  ultravox_agent_not_found:
+    'Ultravox has no agent 3a9f… on this account (GET /api/agents/3a9f… answered 404)',
   agent_has_no_phone_number: 'Agent Sales has no phone number to call from',
   ultravox_not_configured: 'This agency has not saved an Ultravox API key',
   invalid_calling_window: "the agent's calling_window is stored invalid: start must be HH:MM",
