@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { UltravoxAccountMonitor } from '../src/integrations/ultravox-account-monitor';
+import { ULTRAVOX_WEBHOOK_EVENTS } from '../src/integrations/ultravox-webhook-registrar';
 import { UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, simCallsOf, subscribe, trigger } from './support/call-fixtures';
 import { startCallingStack, stopCallingStack } from './support/calling-stack';
@@ -169,6 +170,30 @@ describe('Ultravox webhook health and the account’s concurrent calls (issue 13
       status: 'missing',
       live: true,
     });
+  });
+
+  it('a webhook changed in the Ultravox console (URL, events) is put back by the workers, same id', async () => {
+    const agency = await callingAgency(t);
+    await subscribe(t, agency, `${receiver.url}/drift`);
+    const [hook] = webhooksOf(sim, agency.ultravoxKey);
+    const { url } = hook;
+    await fetch(`${sim.url}/api/webhooks/${hook.webhookId}`, {
+      method: 'PATCH',
+      headers: { 'x-api-key': agency.ultravoxKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'http://127.0.0.1:9/elsewhere', events: ['call.ended'] }),
+    });
+    await checkAt(6 * MIN);
+    const [after] = webhooksOf(sim, agency.ultravoxKey);
+    expect(after).toMatchObject({ webhookId: hook.webhookId, url, events: ULTRAVOX_WEBHOOK_EVENTS });
+    expect((await integrationOf(t, agency.member.auth)).ultravox_webhook).toMatchObject({
+      webhook_id: hook.webhookId,
+      status: 'normal',
+      reregistered_at: expect.any(String),
+    });
+    t.clock.release();
+    const callId = (await trigger(t, agency.apiKey, { phone: '+15557770404' }).expect(200)).body
+      .call_id as string;
+    await received(receiver, callId, 'call.completed');
   });
 
   it('says unknown, with the last finding, when Ultravox does not answer in time; the GET still answers', async () => {

@@ -17,6 +17,12 @@ const LANES = 8;
 /** A pass looks for due agencies at least this often, whatever ULTRAVOX_WEBHOOK_CHECK_INTERVAL says. */
 const MAX_PASS_INTERVAL_MS = 10_000;
 
+/** The webhook registered again by a check; `created`: with a new id (it was gone), else updated. */
+interface Reregistration {
+  registered: RegisteredWebhook;
+  created: boolean;
+}
+
 /** Ultravox asks us to slow down (429) or has no capacity (503): the agency waits, nothing is decided. */
 const throttled = (err: UltravoxError): boolean => err.failure === 'rate_limited' || err.status === 503;
 /** accounts/me answered, but with nothing to read (not offered, refused): the limit stays as it was. */
@@ -76,15 +82,15 @@ export class UltravoxAccountMonitor extends PeriodicTask {
       ultravoxNextCheckAt: this.after(now, this.config.ultravox.webhookCheckIntervalMs),
       ultravoxCheckProblem: null,
     };
-    let created: RegisteredWebhook | undefined;
+    let again: Reregistration | undefined;
     try {
       Object.assign(changes, await this.account(apiKey, now));
-      if (agency.ultravoxWebhookId) created = await this.webhook(agency, apiKey, now, changes);
+      if (agency.ultravoxWebhookId) again = await this.webhook(agency, apiKey, now, changes);
     } catch (err) {
       if (!(err instanceof UltravoxError)) throw err;
       Object.assign(changes, this.unanswered(agency, err, now));
     }
-    await this.save(agency, apiKey, changes, created);
+    await this.save(agency, apiKey, changes, again);
   }
 
   private async account(apiKey: string, now: Date): Promise<Partial<Agency>> {
@@ -97,17 +103,23 @@ export class UltravoxAccountMonitor extends PeriodicTask {
     }
   }
 
-  /** Reads the webhook's status into `changes`; one Ultravox no longer has is registered again. */
+  /**
+   * Reads the webhook's status into `changes`. One Ultravox no longer has is registered again (a new
+   * id); one whose URL or events differ from what Switchboard registers (changed in the console, or a
+   * release that follows more events) is put back as it should be (the same id).
+   */
   private async webhook(
     agency: Agency,
     apiKey: string,
     now: Date,
     changes: Partial<Agency>,
-  ): Promise<RegisteredWebhook | undefined> {
+  ): Promise<Reregistration | undefined> {
     try {
       const found = await this.ultravox.getWebhook(apiKey, agency.ultravoxWebhookId as string);
       Object.assign(changes, this.health(found, now));
-      return undefined;
+      if (!this.registrar.drifted(agency, found)) return undefined;
+      const updated = await this.registrar.register(agency, apiKey, this.registrar.ingestSecret(agency));
+      return this.reregistered(updated, updated.webhook.webhookId !== found.webhookId, now, changes);
     } catch (err) {
       if (!(err instanceof UltravoxError && err.failure === 'not_found')) throw err;
     }
@@ -118,12 +130,20 @@ export class UltravoxAccountMonitor extends PeriodicTask {
       ultravoxWebhookRecentFailures: [],
       ultravoxWebhookCheckedAt: now,
     });
-    const created = await this.registrar.create(agency, apiKey);
-    Object.assign(changes, this.health(created.webhook, now), {
-      ultravoxWebhookId: created.webhook.webhookId,
+    return this.reregistered(await this.registrar.create(agency, apiKey), true, now, changes);
+  }
+
+  private reregistered(
+    registered: RegisteredWebhook,
+    created: boolean,
+    now: Date,
+    changes: Partial<Agency>,
+  ): Reregistration {
+    Object.assign(changes, this.health(registered.webhook, now), {
+      ultravoxWebhookId: registered.webhook.webhookId,
       ultravoxWebhookReregisteredAt: now,
     });
-    return created;
+    return { registered, created };
   }
 
   private health(webhook: Parameters<typeof webhookHealth>[0], now: Date): Partial<Agency> {
@@ -159,32 +179,40 @@ export class UltravoxAccountMonitor extends PeriodicTask {
     agency: Agency,
     apiKey: string,
     changes: Partial<Agency>,
-    created: RegisteredWebhook | undefined,
+    again: Reregistration | undefined,
   ): Promise<void> {
-    if (created?.newSecret) {
+    if (again?.registered.newSecret) {
       // Only an agency that never had a signing secret: stored like every secret, announced to every process.
-      await this.secrets.store(agency.id, { ultravox_signing_secret: created.signingSecret }, changes);
+      await this.secrets.store(
+        agency.id,
+        { ultravox_signing_secret: again.registered.signingSecret },
+        changes,
+      );
     } else if (!(await this.checks.record(agency, changes))) {
       // A save or a removal changed the key or the webhook meanwhile: its state wins.
-      if (created) {
-        await this.ultravox.deleteWebhook(apiKey, created.webhook.webhookId).catch((err: Error) =>
-          this.logger.warn({
-            msg: 'could not remove an unneeded Ultravox webhook',
-            agencyId: agency.id,
-            err: err.message,
-          }),
-        );
-      }
+      if (again?.created) await this.removeUnneeded(agency, apiKey, again.registered.webhook.webhookId);
       return;
     }
-    if (created) {
+    if (again) {
       this.logger.warn({
-        msg: 'the agency’s Ultravox webhook was gone; registered it again',
+        msg: again.created
+          ? 'the agency’s Ultravox webhook was gone; registered it again'
+          : 'the agency’s Ultravox webhook had been changed; put its URL and events back',
         agencyId: agency.id,
         previousWebhookId: agency.ultravoxWebhookId,
-        webhookId: created.webhook.webhookId,
+        webhookId: again.registered.webhook.webhookId,
       });
     }
+  }
+
+  private async removeUnneeded(agency: Agency, apiKey: string, webhookId: string): Promise<void> {
+    await this.ultravox.deleteWebhook(apiKey, webhookId).catch((err: Error) =>
+      this.logger.warn({
+        msg: 'could not remove an unneeded Ultravox webhook',
+        agencyId: agency.id,
+        err: err.message,
+      }),
+    );
   }
 
   private after(now: Date, ms: number): Date {

@@ -60,6 +60,20 @@ export class UltravoxWebhookRegistrar {
     return { webhook: await this.ultravox.createWebhook(apiKey, body), signingSecret, newSecret };
   }
 
+  /**
+   * Whether the webhook Ultravox has points elsewhere or follows other events than the ones registered
+   * now. Judged only on fields Ultravox returned (a reply without them is not taken for a change).
+   */
+  drifted(agency: Agency, webhook: UltravoxWebhook): boolean {
+    const url =
+      typeof webhook.url === 'string' && webhook.url !== this.ingestUrl(agency.id, this.ingestSecret(agency));
+    const events =
+      Array.isArray(webhook.events) &&
+      (webhook.events.length !== ULTRAVOX_WEBHOOK_EVENTS.length ||
+        ULTRAVOX_WEBHOOK_EVENTS.some((event) => !webhook.events.includes(event)));
+    return url || events;
+  }
+
   private webhookBody(agency: Agency, ingestSecret: string) {
     const stored = agency.ultravoxSigningSecretEncrypted;
     const signingSecret = stored

@@ -738,7 +738,8 @@ export interface components {
                 problem: string | null;
                 /**
                  * Format: date-time
-                 * @description When the workers last registered the webhook again after finding it deleted; null: never.
+                 * @description When the workers last registered the webhook again: after finding it deleted (a new `webhook_id`),
+                 *     or changed at Ultravox (its URL or events put back); null: never.
                  */
                 reregistered_at: string | null;
             } | null;

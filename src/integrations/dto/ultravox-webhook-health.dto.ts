@@ -36,6 +36,9 @@ export class UltravoxWebhookHealthDto {
   live: boolean;
   /** Why Ultravox could not be asked (a timeout, a 429, a rejected key); null when it answered. */
   problem: string | null;
-  /** When the workers last registered the webhook again after finding it deleted; null: never. */
+  /**
+   * When the workers last registered the webhook again: after finding it deleted (a new `webhook_id`),
+   * or changed at Ultravox (its URL or events put back); null: never.
+   */
   reregistered_at: Date | null;
 }
