@@ -197,5 +197,36 @@ describe('agents checked against Ultravox, and their context schemas', () => {
       expect(call.status).not.toBe('failed');
       expect(agentLookups(ultravoxAgentId)).toBe(1);
     });
+
+    it("a contact import reports the contacts that leave the agent's declared variables empty", async () => {
+      const campaign = await request(t.url)
+        .post('/api/v1/campaigns')
+        .set('Authorization', `Bearer ${agency.apiKey}`)
+        .send({ name: 'Schema check', agent_id: agentId })
+        .expect(201);
+      const csv = [
+        'phone,name,plan,city,ref',
+        '+15557773001,Ada,gold,Berlin,r1',
+        '+15557773002,,silver,,r2',
+        '+15557773003,Bo,,Paris,',
+      ].join('\n');
+      const res = await request(t.url)
+        .post(`/api/v1/campaigns/${campaign.body.data.id}/contacts`)
+        .set('Authorization', `Bearer ${agency.apiKey}`)
+        .set('Content-Type', 'text/csv')
+        .send(csv)
+        .expect(200);
+      expect(res.body.data).toMatchObject({
+        accepted: 3,
+        missing_variables: {
+          count: 2,
+          truncated: false,
+          rows: [
+            { row: 2, phone: '+15557773002', variables: ['city', 'name'] },
+            { row: 3, phone: '+15557773003', variables: ['plan'] },
+          ],
+        },
+      });
+    });
   });
 });

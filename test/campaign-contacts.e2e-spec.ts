@@ -71,6 +71,7 @@ describe('campaign contacts: import (CSV and JSON) and list', () => {
           { row: 6, reason: 'phone is missing' },
         ]),
         skipped_dnc: rows(0, []),
+        missing_variables: rows(0, []),
       },
     });
 
@@ -114,6 +115,7 @@ describe('campaign contacts: import (CSV and JSON) and list', () => {
       duplicates: rows(1, [{ row: 1, phone: '+15551230002' }]),
       rejected: rows(0, []),
       skipped_dnc: rows(0, []),
+      missing_variables: rows(0, []),
     });
     const after = await listContacts(id).expect(200);
     expect(after.body.data.map((c: { phone_number: string }) => c.phone_number)).toEqual([
@@ -148,6 +150,7 @@ describe('campaign contacts: import (CSV and JSON) and list', () => {
         { row: 5, reason: 'phone is not an E.164 number; email is not an email address' },
       ]),
       skipped_dnc: rows(0, []),
+      missing_variables: rows(0, []),
     });
     const list = await listContacts(id).expect(200);
     expect(list.body.data).toEqual([
@@ -197,6 +200,7 @@ describe('campaign contacts: import (CSV and JSON) and list', () => {
         { row: 1, phone: '+15559870001' },
         { row: 3, phone: '+15559870003' },
       ]),
+      missing_variables: rows(0, []),
     });
     const list = await listContacts(id).expect(200);
     expect(list.body.data.map((c: { phone_number: string }) => c.phone_number)).toEqual(['+15559870002']);

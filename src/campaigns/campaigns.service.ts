@@ -174,6 +174,16 @@ export class CampaignsService {
     return campaign;
   }
 
+  /**
+   * The variables the Ultravox context schema of the campaign's agent declares (its own agent, else the
+   * agency's default, as it would be resolved at start); null when it declares none or there is no agent.
+   */
+  async contextVariables(campaign: Campaign): Promise<string[] | null> {
+    const agentId = campaign.agentId ?? (await this.campaigns.startChecks(campaign.id)).defaultAgentId;
+    if (!agentId) return null;
+    return (await this.agents.find(campaign.agencyId, agentId))?.contextVariables ?? null;
+  }
+
   /** The agent a campaign calls with: its own, or the agency's default (resolved at start). */
   private async checkStartable(campaign: Campaign): Promise<void> {
     const agency = await this.campaigns.startChecks(campaign.id);

@@ -1378,6 +1378,22 @@ export interface components {
             /** @description True when `rows` lists fewer than `count`. */
             truncated: boolean;
         };
+        ImportMissingVariablesRowDto: {
+            /** @description 1 = the first data row: the first record after the CSV header, the first element of a JSON array. */
+            row: number;
+            /** @description E.164. */
+            phone: string;
+            /** @description The declared variables this contact leaves empty (absent or blank), e.g. `["plan"]`. */
+            variables: string[];
+        };
+        ImportMissingVariablesRowsDto: {
+            /** @description Exact, even when `rows` is cut short. */
+            count: number;
+            /** @description The first 1,000, in row order. */
+            rows: components["schemas"]["ImportMissingVariablesRowDto"][];
+            /** @description True when `rows` lists fewer than `count`. */
+            truncated: boolean;
+        };
         ContactImportReportDto: {
             /** @description Contacts stored by this import. */
             accepted: number;
@@ -1387,6 +1403,13 @@ export interface components {
             rejected: components["schemas"]["ImportRejectedRowsDto"];
             /** @description Numbers on the agency's do-not-call list: not stored. */
             skipped_dnc: components["schemas"]["ImportPhoneRowsDto"];
+            /**
+             * @description Stored contacts that leave empty some variable the campaign's agent declares in its Ultravox context
+             *     schema (`context_variables` of the agent: its own, else the agency's default agent; as known at the
+             *     agent's last check). They are called anyway; only declared keys are sent. Empty when the agent
+             *     declares no schema.
+             */
+            missing_variables: components["schemas"]["ImportMissingVariablesRowsDto"];
         };
         ContactImportResponseDto: {
             success: boolean;

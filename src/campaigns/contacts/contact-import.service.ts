@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { emptyVariables, templateContextOf } from '../../calls/template-context';
 import { ApiError } from '../../common/errors/api-error';
 import type { Tx } from '../../database/sql';
 import { Transactions } from '../../database/transactions';
@@ -58,6 +59,7 @@ export class ContactImportService {
   ): Promise<ContactImportReportDto> {
     const campaign = await this.campaigns.find(agencyId, campaignId);
     if (!OPEN_STATUSES.includes(campaign.status)) throw campaignClosed(campaign.status);
+    const declared = await this.campaigns.contextVariables(campaign);
     return this.transactions.run(async (tx) => {
       // Imports into one campaign take turns: no deadlocks between overlapping lists, and each
       // import's duplicates are the numbers of the imports committed before it.
@@ -68,7 +70,7 @@ export class ContactImportService {
       let writing: Promise<void> = Promise.resolve();
       const flush = async () => {
         await writing;
-        writing = this.write(tx, campaign, batch, report);
+        writing = this.write(tx, campaign, batch, report, declared);
         // Awaited at the next flush; until then a failure must not count as unhandled.
         writing.catch(() => undefined);
         batch = [];
@@ -91,7 +93,13 @@ export class ContactImportService {
   }
 
   /** Stores a batch's contacts that are not on the do-not-call list, and reports every row of it. */
-  private async write(tx: Tx, campaign: Campaign, batch: CheckedRow[], report: ImportReport): Promise<void> {
+  private async write(
+    tx: Tx,
+    campaign: Campaign,
+    batch: CheckedRow[],
+    report: ImportReport,
+    declared: string[] | null,
+  ): Promise<void> {
     const contacts = batch.flatMap((checked) => (checked.kind === 'contact' ? [checked.contact] : []));
     const listed =
       contacts.length > 0
@@ -112,8 +120,11 @@ export class ContactImportService {
       else {
         const { row, phone } = checked.contact;
         if (listed.has(phone)) report.skippedDnc.add({ row, phone });
-        else if (inserted.has(phone)) report.accepted += 1;
-        else report.duplicates.add({ row, phone });
+        else if (inserted.has(phone)) {
+          report.accepted += 1;
+          const variables = emptyVariables(contextOf(checked.contact), declared);
+          if (variables.length > 0) report.missingVariables.add({ row, phone, variables });
+        } else report.duplicates.add({ row, phone });
       }
     }
   }
@@ -128,6 +139,16 @@ export class ContactImportService {
     const status = await this.campaignRows.statusForShare(tx, campaign.id);
     if (!OPEN_STATUSES.includes(status)) throw campaignClosed(status);
   }
+}
+
+/** The templateContext the contact's call will carry (the dispatcher passes its variables as metadata). */
+function contextOf(contact: ContactInput): Record<string, string> {
+  return templateContextOf({
+    phoneNumber: contact.phone,
+    name: contact.name,
+    email: contact.email,
+    metadata: contact.variables,
+  });
 }
 
 function check(raw: RawRow | RejectedRow, seen: Set<string>): CheckedRow {

@@ -23,6 +23,7 @@ export class ImportReport {
   readonly duplicates = new RowList<{ row: number; phone: string }>();
   readonly rejected = new RowList<{ row: number; reason: string }>();
   readonly skippedDnc = new RowList<{ row: number; phone: string }>();
+  readonly missingVariables = new RowList<{ row: number; phone: string; variables: string[] }>();
 
   toDto(): ContactImportReportDto {
     return {
@@ -30,6 +31,7 @@ export class ImportReport {
       duplicates: this.duplicates.toDto(),
       rejected: this.rejected.toDto(),
       skipped_dnc: this.skippedDnc.toDto(),
+      missing_variables: this.missingVariables.toDto(),
     };
   }
 }

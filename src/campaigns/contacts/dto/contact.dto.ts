@@ -47,6 +47,25 @@ export class ImportRejectedRowsDto {
   truncated: boolean;
 }
 
+/** A stored contact that leaves variables of the agent's context schema empty. */
+export class ImportMissingVariablesRowDto {
+  /** 1 = the first data row: the first record after the CSV header, the first element of a JSON array. */
+  row: number;
+  /** E.164. */
+  phone: string;
+  /** The declared variables this contact leaves empty (absent or blank), e.g. `["plan"]`. */
+  variables: string[];
+}
+
+export class ImportMissingVariablesRowsDto {
+  /** Exact, even when `rows` is cut short. */
+  count: number;
+  /** The first 1,000, in row order. */
+  rows: ImportMissingVariablesRowDto[];
+  /** True when `rows` lists fewer than `count`. */
+  truncated: boolean;
+}
+
 export class ContactImportReportDto {
   /** Contacts stored by this import. */
   accepted: number;
@@ -56,6 +75,13 @@ export class ContactImportReportDto {
   rejected: ImportRejectedRowsDto;
   /** Numbers on the agency's do-not-call list: not stored. */
   skipped_dnc: ImportPhoneRowsDto;
+  /**
+   * Stored contacts that leave empty some variable the campaign's agent declares in its Ultravox context
+   * schema (`context_variables` of the agent: its own, else the agency's default agent; as known at the
+   * agent's last check). They are called anyway; only declared keys are sent. Empty when the agent
+   * declares no schema.
+   */
+  missing_variables: ImportMissingVariablesRowsDto;
 }
 
 export class ContactImportResponseDto {
