@@ -20,8 +20,9 @@ import { request } from 'undici';
 import { prepareDatabase } from '../src/database/migrate';
 import type { SimCallsView } from '../tools/ultravox-sim/server';
 import { BenchAgency, setUpAgency } from './common/agency';
-import { percentile } from './common/metrics';
+import { CpuMeter, percentile, pidsNamed, postgresPidsFor } from './common/metrics';
 import { AppProcess, freePort, Proc, startSimulator, startSwitchboard } from './common/processes';
+import { nodeArgs } from './common/options';
 import { host, writeResult } from './common/report';
 import { createWorld, destroyWorld } from './common/world';
 import { TerminalReceiver } from './lifecycle/receiver';
@@ -57,6 +58,8 @@ interface RunResult {
   withSummary: number;
   exactlyOneAtReceiver: number;
   exactlyOneInTimeline: number;
+  /** CPU seconds per process group during the run; `other` is the rest of the machine (not ours). */
+  cpuSeconds: Record<string, number>;
 }
 
 const stats = (values: number[]): Stats => {
@@ -121,9 +124,17 @@ async function run(
   label: string,
   index: number,
   drop: boolean,
-  ctx: { api: AppProcess; sim: AppProcess; agencies: BenchAgency[]; receiver: TerminalReceiver; db: Client },
+  ctx: {
+    api: AppProcess;
+    sim: AppProcess;
+    agencies: BenchAgency[];
+    receiver: TerminalReceiver;
+    db: Client;
+    cpu: CpuMeter;
+  },
 ): Promise<RunResult> {
-  const { api, sim, agencies, receiver, db } = ctx;
+  const { api, sim, agencies, receiver, db, cpu } = ctx;
+  const cpuBefore = cpu.snapshot();
   const deadline = Date.now() + RUN_TIMEOUT_MS;
   const ids = await triggerAll(api, agencies, index);
   const ours = new Set(ids);
@@ -138,6 +149,7 @@ async function run(
     await sleep(200);
   }
 
+  const cpuSeconds = cpu.since(cpuBefore);
   const { calls } = await json<SimCallsView>(`${sim.url}/_sim/calls`);
   const { deliveries } = await json<{ deliveries: { event: string; callId: string }[] }>(
     `${sim.url}/_sim/webhook-deliveries`,
@@ -186,6 +198,7 @@ async function run(
     withSummary,
     exactlyOneAtReceiver: ids.filter((id) => receiver.byCall.get(id)?.length === 1).length,
     exactlyOneInTimeline: timeline.rows.filter((r) => r.n === 1).length,
+    cpuSeconds,
   };
 }
 
@@ -251,9 +264,22 @@ async function main(): Promise<void> {
       );
       agencies.push(agency);
     }
-    for (let i = 0; i < 2; i++) children.push(await startSwitchboard(world, { ...env, APP_ROLE: 'worker' }));
+    // BENCH_WORKER_NODE_ARGS: Node flags for the workers (e.g. a CPU profile, docs/benchmarks.md).
+    const workerArgs = nodeArgs(process.env.BENCH_WORKER_NODE_ARGS ?? '');
+    for (let i = 0; i < 2; i++) {
+      children.push(await startSwitchboard(world, { ...env, APP_ROLE: 'worker' }, workerArgs));
+    }
 
-    const ctx = { api, sim, agencies, receiver, db };
+    const workers = children.slice(2);
+    const cpu = new CpuMeter({
+      api: () => [api.pid],
+      workers: () => workers.map((w) => w.pid),
+      simulator: () => [sim.pid],
+      bench: () => [process.pid],
+      postgres: () => postgresPidsFor(world.databaseName),
+      redis: () => pidsNamed('redis-server'),
+    });
+    const ctx = { api, sim, agencies, receiver, db, cpu };
     const runs = [
       await run('all webhooks arrive', 1, false, ctx),
       await run('20 % call.ended lost', 2, true, ctx),
