@@ -1,13 +1,14 @@
 /**
  * `npm run bench:lifecycle` — many calls ending at once (issue 13; docs/benchmarks.md#lifecycle).
  *
- * The Ultravox simulator (its own process, default timings: an answered call lasts about 5 s), the API
- * and two workers (`node dist/src/main.js`) run as a deployment would; this process triggers 500 calls
- * through POST /api/trigger-call as fast as the API takes them, so they end within a few seconds of
- * each other, and runs the agency's webhook receiver. Per call: the time from Ultravox's `call.ended`
+ * The simulator (its own process, default timings), the API and two workers (`node dist/src/main.js`)
+ * run as a deployment would; this process triggers 500 calls (over ten agencies) through
+ * POST /api/trigger-call, lets the simulator hold each one once it has said everything
+ * (POST /_sim/hold-ends), then ends them all within 3 s (POST /_sim/release-ends), and runs the
+ * agencies' webhook receiver. Per call: the time from Ultravox's `call.ended`
  * (the simulator's `ended`, set as the webhook leaves) to the receiver holding `call.completed`.
  * Run 1: every webhook arrives. Run 2: 20 % of the calls lose their `call.ended` (POST /_sim/webhook-drops,
- * armed per call as soon as the simulator has it); they complete through reconciliation, with
+ * armed before the release); they complete through reconciliation, with
  * CALLS_RECONCILE_AFTER=10s and CALLS_SWEEP_INTERVAL_MS=1000 (shortened for the bench), and their delay
  * is reported separately. Both runs check that every call ended with exactly one terminal event (at the
  * receiver and in the calls' timelines).
@@ -28,15 +29,14 @@ import { createWorld, destroyWorld } from './common/world';
 import { TerminalReceiver } from './lifecycle/receiver';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 500);
-/**
- * Dialing is serialised per agency (claimForDial takes the agency's lock), so the calls are spread over
- * ten agencies: dialed in parallel, they end within a few seconds of each other.
- */
+/** Dialing is serialised per agency (claimForDial takes the agency's lock): ten dial in parallel. */
 const AGENCIES = Number(process.env.BENCH_AGENCIES ?? 10);
 const DROP_EVERY = 5; // 20 %
 const RECONCILE_AFTER = '10s';
 const SWEEP_INTERVAL_MS = 1_000;
 const TRIGGER_PARALLEL = 50;
+/** The held calls are ended evenly over this long (POST /_sim/release-ends). */
+const END_SPREAD_MS = 3_000;
 const RUN_TIMEOUT_MS = 180_000;
 
 interface Stats {
@@ -103,20 +103,19 @@ async function triggerAll(api: AppProcess, agencies: BenchAgency[], run: number)
   return ids;
 }
 
-/** Loses the call.ended of every fifth call of the run, armed as soon as the simulator has the call. */
-async function dropSome(sim: AppProcess, ours: Set<string>, deadline: number): Promise<void> {
-  const seen = new Set<string>();
-  while (seen.size < ours.size && Date.now() < deadline) {
+/** Until every call of the run has said everything and waits, held, to end (POST /_sim/hold-ends). */
+async function allHeld(sim: AppProcess, ids: string[], deadline: number): Promise<Map<string, string>> {
+  for (;;) {
     const { calls } = await json<SimCallsView>(`${sim.url}/_sim/calls`);
-    for (const c of calls) {
-      const id = c.call.metadata.switchboard_call_id;
-      if (!ours.has(id) || seen.has(id)) continue;
-      seen.add(id);
-      if (seen.size % DROP_EVERY === 0 && c.call.ended === null) {
-        await json(`${sim.url}/_sim/webhook-drops`, 'POST', { event: 'call.ended', callId: c.call.callId });
-      }
+    const byOurs = new Map(calls.map((c) => [c.call.metadata.switchboard_call_id, c]));
+    const held = ids.map((id) => byOurs.get(id));
+    if (
+      held.every((c) => c && c.messagesTotal > 0 && c.messagesSpoken === c.messagesTotal && !c.call.ended)
+    ) {
+      return new Map(held.map((c, i) => [ids[i], c?.call.callId ?? '']));
     }
-    await sleep(100);
+    if (Date.now() > deadline) throw new Error('not every call was placed and held in time');
+    await sleep(250);
   }
 }
 
@@ -134,11 +133,21 @@ async function run(
   },
 ): Promise<RunResult> {
   const { api, sim, agencies, receiver, db, cpu } = ctx;
-  const cpuBefore = cpu.snapshot();
   const deadline = Date.now() + RUN_TIMEOUT_MS;
+  await json(`${sim.url}/_sim/hold-ends`, 'POST');
   const ids = await triggerAll(api, agencies, index);
-  const ours = new Set(ids);
-  if (drop) await dropSome(sim, ours, deadline);
+  const ultravoxIds = await allHeld(sim, ids, deadline);
+  if (drop) {
+    const lost = ids.filter((_, i) => i % DROP_EVERY === DROP_EVERY - 1);
+    for (const id of lost) {
+      await json(`${sim.url}/_sim/webhook-drops`, 'POST', {
+        event: 'call.ended',
+        callId: ultravoxIds.get(id),
+      });
+    }
+  }
+  const cpuBefore = cpu.snapshot();
+  await json(`${sim.url}/_sim/release-ends`, 'POST', { spreadMs: END_SPREAD_MS });
   while (!ids.every((id) => receiver.byCall.has(id))) {
     if (Date.now() > deadline) throw new Error(`${label}: not every call ended within ${RUN_TIMEOUT_MS} ms`);
     await sleep(200);

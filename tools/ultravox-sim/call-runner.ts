@@ -1,4 +1,6 @@
+import type { FastifyInstance } from 'fastify';
 import { Scheduler } from './scheduler';
+import type { SimState } from './state';
 import { billedSeconds, joins, summariesFor, summaryTiming } from './scenarios';
 import { SimTimings, SimAccount, SimCall, WebhookEvent, EndReason, UltravoxMessage } from './types';
 import { WebhookSender } from './webhook-sender';
@@ -14,7 +16,22 @@ export class CallRunner {
     private readonly timings: SimTimings,
     private readonly scheduler: Scheduler,
     private readonly sender: WebhookSender,
+    private readonly state: SimState,
   ) {}
+
+  /** From now on, calls that finish speaking wait for `releaseEnds` instead of ending. */
+  holdEnds(): void {
+    this.state.endHold.on = true;
+  }
+
+  /** Ends every held call, spread evenly over `spreadMs`, and stops holding; how many were held. */
+  releaseEnds(spreadMs: number): number {
+    const { waiting } = this.state.endHold;
+    const ends = waiting.splice(0);
+    this.state.endHold.on = false;
+    ends.forEach((end, index) => this.scheduler.after((spreadMs * index) / Math.max(1, ends.length), end));
+    return ends.length;
+  }
 
   start(account: SimAccount, sim: SimCall): void {
     // Deferred so the 201 answer leaves before call.started, as with the real service.
@@ -47,6 +64,8 @@ export class CallRunner {
     this.clockIn(sim, sim.script[sim.spoken - 1]);
     if (sim.spoken < sim.script.length) {
       this.scheduler.after(this.timings.turnDelayMs, () => this.speak(account, sim));
+    } else if (this.state.endHold.on) {
+      this.state.endHold.waiting.push(() => this.end(account, sim, 'hangup'));
     } else {
       this.scheduler.after(this.timings.endDelayMs, () => this.end(account, sim, 'hangup'));
     }
@@ -115,4 +134,22 @@ function wallClockOffset(sim: SimCall): string {
 export function customerName(sim: SimCall): string | undefined {
   const name = sim.call.templateContext.customerName;
   return typeof name === 'string' && name.trim() !== '' ? name : undefined;
+}
+
+/**
+ * Calls that end together (bench:lifecycle): `POST /_sim/hold-ends` makes calls that finish speaking
+ * wait; `POST /_sim/release-ends {spreadMs?}` ends them all, spread evenly over `spreadMs` (default 0).
+ */
+export function registerEndHoldRoutes(app: FastifyInstance, runner: CallRunner): void {
+  app.post('/_sim/hold-ends', async (_request, reply) => {
+    runner.holdEnds();
+    return reply.code(204).send();
+  });
+  app.post<{ Body: unknown }>('/_sim/release-ends', async (request, reply) => {
+    const spread = (request.body as { spreadMs?: unknown } | undefined)?.spreadMs ?? 0;
+    if (typeof spread !== 'number' || !(spread >= 0)) {
+      return reply.code(400).send({ detail: 'spreadMs: must be a non-negative number.' });
+    }
+    return { released: runner.releaseEnds(spread) };
+  });
 }

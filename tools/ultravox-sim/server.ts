@@ -4,7 +4,7 @@ import { registerCallRoutes } from './api-calls';
 import { registerMessageRoutes } from './api-messages';
 import { installApiGuards, installErrorShape } from './api-http';
 import { registerWebhookRoutes } from './api-webhooks';
-import { CallRunner } from './call-runner';
+import { CallRunner, registerEndHoldRoutes } from './call-runner';
 import { registerAgentControlRoutes, SimAgentsControl } from './console-calls';
 import { registerControlRoutes, SimControl } from './control';
 import { registerInbox } from './inbox';
@@ -59,7 +59,7 @@ export async function startUltravoxSim(options: Partial<SimOptions> = {}): Promi
     retryDelayMs: resolved.timings.webhookRetryDelayMs,
     timeoutMs: resolved.webhookTimeoutMs,
   });
-  const runner = new CallRunner(resolved.timings, scheduler, sender);
+  const runner = new CallRunner(resolved.timings, scheduler, sender, state);
   const control = new SimControl(state, scheduler, sender, resolved.maxConcurrentCalls);
   const agentsControl = new SimAgentsControl(state, runner);
 
@@ -73,6 +73,7 @@ export async function startUltravoxSim(options: Partial<SimOptions> = {}): Promi
   registerWebhookRoutes(app, state);
   registerControlRoutes(app, control);
   registerAgentControlRoutes(app, agentsControl);
+  registerEndHoldRoutes(app, runner);
   registerInbox(app);
 
   await app.listen({ port: resolved.port, host: resolved.host });

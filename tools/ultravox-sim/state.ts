@@ -18,6 +18,8 @@ export class SimState {
   readonly deliveries: DeliveryAttempt[] = [];
   readonly faults: Fault[] = [];
   readonly drops: WebhookDrop[] = [];
+  /** While `on`, calls that finished speaking wait here instead of ending (POST /_sim/hold-ends). */
+  readonly endHold: { on: boolean; waiting: (() => void)[] } = { on: false, waiting: [] };
   private callSeq = 0;
   private faultSeq = 0;
   private dropSeq = 0;
@@ -104,6 +106,8 @@ export class SimState {
 
   clear(): void {
     this.drops.length = 0;
+    this.endHold.on = false;
+    this.endHold.waiting.length = 0;
     this.accounts.clear();
     this.requests.length = 0;
     this.deliveries.length = 0;

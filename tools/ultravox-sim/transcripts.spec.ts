@@ -109,4 +109,27 @@ describe('Ultravox simulator: call stages, message modes, wall-clock offsets, la
       joined: expect.any(String),
     });
   });
+
+  it('hold-ends keeps calls that finished speaking live until release-ends ends them all', async () => {
+    const held = await api(`${sim.url}/_sim/hold-ends`, { method: 'POST' });
+    expect(held.status).toBe(204);
+    const ids = [await createCall('+15551234567'), await createCall('+15551230202')];
+    const calls = () => ids.map((id) => sim.state.findCall(id)!.call);
+    await waitFor(
+      'both calls to finish speaking',
+      () => calls().every((c) => c.spoken === c.script.length),
+      5_000,
+    );
+    expect(calls().map((c) => c.call.ended)).toEqual([null, null]);
+
+    const released = await api<{ released: number }>(`${sim.url}/_sim/release-ends`, {
+      method: 'POST',
+      body: { spreadMs: 50 },
+    });
+    expect(released.body).toEqual({ released: 2 });
+    await Promise.all(ids.map(ended));
+    expect(calls().map((c) => c.call.endReason)).toEqual(['hangup', 'hangup']);
+    const bad = await api(`${sim.url}/_sim/release-ends`, { method: 'POST', body: { spreadMs: -1 } });
+    expect(bad.status).toBe(400);
+  });
 });
