@@ -121,10 +121,11 @@ describe('Ultravox webhook health and the account’s concurrent calls (issue 13
   let receiver: Receiver;
 
   beforeAll(async () => {
-    // The default ULTRAVOX_WEBHOOK_CHECK_INTERVAL (5m): the workers look only when a test moves the clock.
+    // The default interval, named because process.env keeps the first stack's 1s: the workers look
+    // only when a test moves the clock.
     ({ sim, t, receiver } = await startCallingStack(
       { timeScale: 0.05 },
-      { MAX_CONCURRENT_CALLS_PER_AGENCY: '5' },
+      { MAX_CONCURRENT_CALLS_PER_AGENCY: '5', ULTRAVOX_WEBHOOK_CHECK_INTERVAL: '5m' },
     ));
   });
   afterEach(() => t.clock.release());
@@ -315,6 +316,23 @@ describe('Ultravox webhook health and the account’s concurrent calls (issue 13
       allowed_concurrent_calls: 2,
       effective_concurrent_calls: 2,
     });
+  });
+
+  it('an agency whose check fails on Switchboard’s side is logged, put off an interval, and the others go on', async () => {
+    const broken = await callingAgency(t);
+    const other = await callingAgency(t);
+    // A stored key that no longer decrypts (e.g. encrypted under a key since dropped).
+    await t.db.query(`UPDATE agencies SET ultravox_api_key_encrypted = 'v1:garbage' WHERE id = $1`, [
+      broken.agencyId,
+    ]);
+    sim.setAllowedConcurrentCalls(other.ultravoxKey, 4);
+    const ahead = Date.now() + 6 * MIN;
+    await checkAt(6 * MIN);
+    expect((await integrationOf(t, other.member.auth)).allowed_concurrent_calls).toBe(4);
+    const stored = await t.db.query('SELECT ultravox_next_check_at AS next FROM agencies WHERE id = $1', [
+      broken.agencyId,
+    ]);
+    expect((stored.rows[0].next as Date).getTime()).toBeGreaterThanOrEqual(ahead + 5 * MIN);
   });
 
   it('a key Ultravox rejects stops the checks, and the GET says so, until a key is saved again', async () => {

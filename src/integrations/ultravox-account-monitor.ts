@@ -64,9 +64,11 @@ export class UltravoxAccountMonitor extends PeriodicTask {
     const lane = async (): Promise<void> => {
       for (let agency = due[next++]; agency && !this.stopping; agency = due[next++]) {
         const checked = agency;
-        await this.isolated('checking the Ultravox account', { agencyId: checked.id }, () =>
+        const done = await this.isolated('checking the Ultravox account', { agencyId: checked.id }, () =>
           this.check(checked, now),
         );
+        // Failed on our side (logged): looked at again an interval later, not at the head of every pass.
+        if (!done) await this.postpone(checked, now);
       }
     };
     await Promise.all(Array.from({ length: Math.min(LANES, due.length) }, lane));
@@ -203,6 +205,12 @@ export class UltravoxAccountMonitor extends PeriodicTask {
         webhookId: again.registered.webhook.webhookId,
       });
     }
+  }
+
+  private async postpone(agency: Agency, now: Date): Promise<void> {
+    const next = this.after(now, this.config.ultravox.webhookCheckIntervalMs);
+    // Failing too (Postgres unreachable) is the outage `isolated` has just logged.
+    await this.checks.record(agency, { ultravoxNextCheckAt: next }).catch(() => undefined);
   }
 
   private async removeUnneeded(agency: Agency, apiKey: string, webhookId: string): Promise<void> {
