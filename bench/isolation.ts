@@ -74,8 +74,8 @@ function stats(values: number[]) {
   const round = (n: number) => Math.round(n * 10) / 10;
   return {
     count: sorted.length,
-    p50: round(percentile(sorted, 0.5)),
-    p99: round(percentile(sorted, 0.99)),
+    p50: round(percentile(sorted, 50)),
+    p99: round(percentile(sorted, 99)),
     max: round(sorted[sorted.length - 1] ?? NaN),
   };
 }
