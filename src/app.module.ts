@@ -35,6 +35,7 @@ import { WebhooksWorkerModule } from './webhooks/webhooks-worker.module';
 import { CallsModule, CallsWorkerModule } from './calls/calls.module';
 import { CampaignsModule, CampaignsWorkerModule } from './campaigns/campaigns.module';
 import { RetentionModule } from './retention/retention.module';
+import { UsageModule } from './usage/usage.module';
 
 export const BULL_BOARD_ROUTE = '/admin/queues';
 
@@ -91,6 +92,7 @@ function apiModules(config: AppConfig): NonNullable<ModuleMetadata['imports']> {
     WebhooksModule,
     CallsModule,
     CampaignsModule,
+    UsageModule,
   ];
   if (config.bullBoard) {
     modules.push(

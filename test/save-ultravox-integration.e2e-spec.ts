@@ -195,13 +195,13 @@ describe('POST /functions/v1/save-ultravox-integration (CONTRACT §5.1)', () => 
   });
 
   describe('register_webhook', () => {
-    it('registers the ingest URL at Ultravox with the three call events and a signing secret', async () => {
+    it('registers the ingest URL at Ultravox with the call events (billing included) and a signing secret', async () => {
       const key = ultravoxKey();
       const res = await save({ api_key: key, register_webhook: true }).expect(200);
       const created = sim.requests().find((r) => r.method === 'POST' && r.path === '/api/webhooks');
       expect(created?.body).toEqual({
         url: res.body.webhook_url,
-        events: ['call.started', 'call.joined', 'call.ended'],
+        events: ['call.started', 'call.joined', 'call.ended', 'call.billed'],
         secrets: [expect.stringMatching(/^[A-Za-z0-9_-]{32,}$/)],
       });
       const secret = (created!.body as { secrets: string[] }).secrets[0];

@@ -26,6 +26,8 @@ export function toCallDto(call: Call): CallDto {
     summary: call.summary,
     sentiment: call.sentiment,
     transcript: call.transcript,
+    billing_status: call.billingStatus,
+    billed_duration_seconds: call.billedDurationSeconds,
   };
 }
 

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { BillingStatus } from './billing';
 
 export const CALL_STATUSES = [
   'queued',
@@ -100,6 +101,20 @@ export class Call {
   /** The call's `maxDuration` as Ultravox last reported it (null: not read yet). */
   @Column('integer', { name: 'max_duration_seconds', nullable: true })
   maxDurationSeconds: number | null;
+
+  /** src/calls/billing.ts; written by CallsRepository only (recordBilling, awaitBilling, billingUnavailable). */
+  @Column('text', { name: 'billing_status', nullable: true })
+  billingStatus: BillingStatus | null;
+
+  @Column('integer', { name: 'billed_duration_seconds', nullable: true })
+  billedDurationSeconds: number | null;
+
+  /** When a `pending` call is next read back from Ultravox (null: CALLS_RECONCILE_AFTER after its end). */
+  @Column('timestamptz', { name: 'billing_check_at', nullable: true })
+  billingCheckAt: Date | null;
+
+  @Column('integer', { name: 'billing_checks', nullable: true })
+  billingChecks: number | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -20,6 +20,7 @@ import { IngestService } from './ingest/ingest.service';
 import { UltravoxEventsRepository } from './ingest/ultravox-events.repository';
 import { CallEventsProcessor } from './lifecycle/call-events.processor';
 import { CallLifecycleService } from './lifecycle/call-lifecycle.service';
+import { BillingReconciler } from './lifecycle/billing-reconciler';
 import { CallReconciler } from './lifecycle/call-reconciler';
 import { CallTransitionsRepository } from './lifecycle/call-transitions.repository';
 import { CallTransitions } from './lifecycle/call-transitions.service';
@@ -80,7 +81,8 @@ export class CallsModule {}
     CallEventsProcessor,
     CallsSweeper,
     CallReconciler,
+    BillingReconciler,
   ],
-  exports: [DialService, CallsSweeper, CallReconciler],
+  exports: [DialService, CallsSweeper, CallReconciler, BillingReconciler],
 })
 export class CallsWorkerModule {}

@@ -6,6 +6,7 @@ import { Agent } from '../agents/agent.entity';
 import { Page } from '../common/pagination';
 import { paginate } from '../database/pagination';
 import { Db, literals, runSql, statement } from '../database/sql';
+import { BillingStatus, FinalBilling } from './billing';
 import { Call, CallEvent, CallStatus } from './call.entity';
 
 export interface CallFilter {
@@ -57,6 +58,56 @@ const POSTPONE_RECONCILE = statement(
   `UPDATE calls SET reconcile_at = greatest(coalesce(reconcile_at, $2), $2)
     WHERE id = $1 AND status IN (${literals<CallStatus>('dialing', 'in_progress')})`,
 );
+
+/**
+ * Billing (src/calls/billing.ts): this repository is the only writer of billing_status,
+ * billed_duration_seconds, billing_check_at and billing_checks. Ultravox's final word always wins
+ * (a late call.billed replaces `unavailable`); `pending` never replaces anything.
+ */
+const RECORD_BILLING = statement(
+  'calls_record_billing',
+  `UPDATE calls SET billing_status = $2, billed_duration_seconds = $3, billing_check_at = NULL
+    WHERE id = $1`,
+);
+
+const AWAIT_BILLING = statement(
+  'calls_await_billing',
+  `UPDATE calls SET billing_status = ${literals<BillingStatus>('pending')}
+    WHERE id = $1 AND billing_status IS NULL`,
+);
+
+/** Ended calls still pending: first looked at `$1` after their end, then at their `billing_check_at`. */
+const SELECT_DUE_FOR_BILLING = statement(
+  'calls_due_for_billing',
+  `SELECT id, agency_id, ultravox_call_id, billing_checks, coalesce(ended_at, updated_at) AS ended_at
+     FROM calls
+    WHERE billing_status = ${literals<BillingStatus>('pending')} AND ultravox_call_id IS NOT NULL
+      AND ((billing_check_at IS NULL AND coalesce(ended_at, updated_at) <= $1) OR billing_check_at <= $2)
+    ORDER BY coalesce(billing_check_at, ended_at, updated_at) LIMIT $3`,
+  { reusePlan: false },
+);
+
+const SCHEDULE_BILLING_CHECK = statement(
+  'calls_schedule_billing_check',
+  `UPDATE calls SET billing_check_at = $2, billing_checks = $3
+    WHERE id = $1 AND billing_status = ${literals<BillingStatus>('pending')}`,
+);
+
+const BILLING_UNAVAILABLE = statement(
+  'calls_billing_unavailable',
+  `UPDATE calls SET billing_status = ${literals<BillingStatus>('unavailable')}, billing_check_at = NULL
+    WHERE id = $1 AND billing_status = ${literals<BillingStatus>('pending')}`,
+);
+
+/** An ended call whose billing Ultravox has not sent yet. */
+export interface CallAwaitingBilling {
+  id: string;
+  agencyId: string;
+  ultravoxCallId: string;
+  /** Times Ultravox was asked so far. */
+  checks: number;
+  endedAt: Date;
+}
 
 /** A live call the reconciler reads back from Ultravox. */
 export interface CallToReconcile {
@@ -185,6 +236,46 @@ export class CallsRepository {
   /** The reconciler leaves a live call alone until `at` (a call whose end is being processed). */
   async postponeReconcile(id: string, at: Date): Promise<void> {
     await runSql(this.db, POSTPONE_RECONCILE, [id, at]);
+  }
+
+  /** Ultravox's final billing of the call (call.billed, or read back). */
+  async recordBilling(id: string, billing: FinalBilling): Promise<void> {
+    await runSql(this.db, RECORD_BILLING, [id, billing.status, billing.billedSeconds]);
+  }
+
+  /** The call ended at Ultravox and its billing is to come (unless it already came). */
+  async awaitBilling(id: string): Promise<void> {
+    await runSql(this.db, AWAIT_BILLING, [id]);
+  }
+
+  /**
+   * Pending calls due to be read back: never looked at and ended before `endedBefore`, or whose next
+   * look is due by `now`. Oldest first.
+   */
+  async dueForBilling(endedBefore: Date, now: Date, limit: number): Promise<CallAwaitingBilling[]> {
+    const rows = await runSql<{
+      id: string;
+      agency_id: string;
+      ultravox_call_id: string;
+      billing_checks: number | null;
+      ended_at: Date;
+    }>(this.db, SELECT_DUE_FOR_BILLING, [endedBefore, now, limit]);
+    return rows.map((row) => ({
+      id: row.id,
+      agencyId: row.agency_id,
+      ultravoxCallId: row.ultravox_call_id,
+      checks: row.billing_checks ?? 0,
+      endedAt: row.ended_at,
+    }));
+  }
+
+  async scheduleBillingCheck(id: string, at: Date, checks: number): Promise<void> {
+    await runSql(this.db, SCHEDULE_BILLING_CHECK, [id, at, checks]);
+  }
+
+  /** Ultravox never billed the call in time: Switchboard stops asking (a late call.billed still counts). */
+  async billingUnavailable(id: string): Promise<void> {
+    await runSql(this.db, BILLING_UNAVAILABLE, [id]);
   }
 
   /** From call.billed, when call.ended did not carry it. */

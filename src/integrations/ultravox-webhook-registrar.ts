@@ -7,10 +7,10 @@ import { UltravoxClient, UltravoxWebhook } from '../ultravox/ultravox.client';
 import { UltravoxError } from '../ultravox/ultravox.errors';
 
 /**
- * The Ultravox events Switchboard follows a call by: the one list that registration at save, rotation
- * and the workers' re-registration all send.
+ * The Ultravox events Switchboard follows a call by (call.billed: its billing, issue 15): the one list
+ * that registration at save, rotation and the workers' re-registration all send.
  */
-export const ULTRAVOX_WEBHOOK_EVENTS = ['call.started', 'call.joined', 'call.ended'];
+export const ULTRAVOX_WEBHOOK_EVENTS = ['call.started', 'call.joined', 'call.ended', 'call.billed'];
 
 export interface RegisteredWebhook {
   webhook: UltravoxWebhook;

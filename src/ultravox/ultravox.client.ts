@@ -53,6 +53,8 @@ export interface UltravoxCall {
   ended?: string | null;
   endReason?: string | null;
   billedDuration?: string | null;
+  /** `BILLING_STATUS_PENDING` until call.billed, then final (src/calls/billing.ts). */
+  billingStatus?: string | null;
   shortSummary?: string | null;
   summary?: string | null;
   metadata?: Record<string, string> | null;

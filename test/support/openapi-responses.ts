@@ -116,6 +116,9 @@ export class OpenApiResponses {
     if (!response) {
       return `${where}, a status the OpenAPI document does not list for it (documented: ${Object.keys(operation.responses).join(', ')}); body: ${answer.text?.slice(0, 300)}`;
     }
+    // Another media type the operation declares (e.g. the usage report's text/csv) is not JSON-checked.
+    const type = (answer.contentType ?? '').split(';')[0].trim();
+    if (type !== 'application/json' && Object.keys(response.content ?? {}).includes(type)) return null;
     const media = response.content?.['application/json'];
     if (!media?.schema) return null;
     if (!/^application\/json\b/.test(answer.contentType ?? '')) {

@@ -10,6 +10,13 @@ const SIP_TERMINATION: Partial<Record<SimCall['scenario'], string>> = {
   busy: 'SIP_TERMINATION_BUSY',
 };
 
+/** What a call is finally billed as, by scenario (joined calls: BILLED). */
+const BILLING_STATUS: Partial<Record<SimCall['scenario'], string>> = {
+  no_answer: 'BILLING_STATUS_FREE_ZERO_EFFECTIVE_DURATION',
+  busy: 'BILLING_STATUS_FREE_ZERO_EFFECTIVE_DURATION',
+  connection_error: 'BILLING_STATUS_FREE_SYSTEM_ERROR',
+};
+
 /** Plays a created call out on timers: started → (joined → transcript) → ended → billed. */
 export class CallRunner {
   constructor(
@@ -95,7 +102,8 @@ export class CallRunner {
     const last = sim.script[sim.script.length - 1];
     if (last?.wallClockTimespan) last.wallClockTimespan.end = wallClockOffset(sim);
     call.endReason = reason;
-    call.billedDuration = `${billedSeconds(sim.script)}s`;
+    // What Ultravox will bill shows on the ended call already; it is final only with call.billed.
+    call.billedDuration = joins(sim.scenario) ? `${billedSeconds(sim.script)}s` : '0s';
     const terminationReason = SIP_TERMINATION[sim.scenario];
     call.sipDetails = terminationReason ? { terminationReason } : null;
     if (joins(sim.scenario)) this.summarise(sim);
@@ -113,9 +121,7 @@ export class CallRunner {
 
   private bill(account: SimAccount, sim: SimCall): void {
     sim.phase = 'billed';
-    sim.call.billingStatus = joins(sim.scenario)
-      ? 'BILLING_STATUS_BILLED'
-      : 'BILLING_STATUS_FREE_ZERO_EFFECTIVE_DURATION';
+    sim.call.billingStatus = BILLING_STATUS[sim.scenario] ?? 'BILLING_STATUS_BILLED';
     this.emit(account, sim, 'call.billed');
   }
 

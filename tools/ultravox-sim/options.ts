@@ -5,7 +5,7 @@ const DEFAULT_TIMINGS: SimTimings = {
   joinDelayMs: 1000,
   turnDelayMs: 500,
   endDelayMs: 500,
-  billedDelayMs: 800,
+  billedDelayMs: 2000,
   joinTimeoutMs: 4000,
   summaryDelayMs: 3000,
   webhookRetryDelayMs: 250,

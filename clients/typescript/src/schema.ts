@@ -611,6 +611,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Calls placed, connected, failed by reason, talk and billed seconds per day (in the agency's time
+         *     zone), agent or campaign, for calls created in [from, to). `format=csv` answers the same as
+         *     `text/csv` for spreadsheets.
+         */
+        get: operations["UsageController_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1148,6 +1169,15 @@ export interface components {
             timestamp: string | null;
         };
         CallDto: {
+            /**
+             * @description Ultravox's billing of the call, lowercased without its `BILLING_STATUS_` prefix: `pending` (ended,
+             *     not billed yet), `billed`, or a reason Ultravox did not charge it (`free_console`,
+             *     `free_zero_effective_duration`, `free_minutes`, `free_system_error`, `free_other`, `refunded`;
+             *     `unspecified` for a value Switchboard does not know); `unavailable` when Ultravox had not billed it
+             *     12 h after its end. Null until the call ends at Ultravox (or when it never reached Ultravox).
+             * @enum {string|null}
+             */
+            billing_status: "billed" | "free_console" | "free_minutes" | "free_other" | "free_system_error" | "free_zero_effective_duration" | "pending" | "refunded" | "unavailable" | "unspecified" | null;
             id: string;
             /** @enum {string} */
             status: "canceled" | "completed" | "dialing" | "failed" | "in_progress" | "queued" | "scheduled";
@@ -1177,6 +1207,8 @@ export interface components {
             /** @enum {string|null} */
             sentiment: "negative" | "neutral" | "positive" | null;
             transcript: components["schemas"]["TranscriptTurnDto"][] | null;
+            /** @description Seconds Ultravox charged (its `billedDuration`); 0 when it did not charge the call; null until billed. */
+            billed_duration_seconds: number | null;
         };
         CallListResponseDto: {
             success: boolean;
@@ -1192,6 +1224,15 @@ export interface components {
             at: string;
         };
         CallWithTimelineDto: {
+            /**
+             * @description Ultravox's billing of the call, lowercased without its `BILLING_STATUS_` prefix: `pending` (ended,
+             *     not billed yet), `billed`, or a reason Ultravox did not charge it (`free_console`,
+             *     `free_zero_effective_duration`, `free_minutes`, `free_system_error`, `free_other`, `refunded`;
+             *     `unspecified` for a value Switchboard does not know); `unavailable` when Ultravox had not billed it
+             *     12 h after its end. Null until the call ends at Ultravox (or when it never reached Ultravox).
+             * @enum {string|null}
+             */
+            billing_status: "billed" | "free_console" | "free_minutes" | "free_other" | "free_system_error" | "free_zero_effective_duration" | "pending" | "refunded" | "unavailable" | "unspecified" | null;
             id: string;
             /** @enum {string} */
             status: "canceled" | "completed" | "dialing" | "failed" | "in_progress" | "queued" | "scheduled";
@@ -1221,6 +1262,8 @@ export interface components {
             /** @enum {string|null} */
             sentiment: "negative" | "neutral" | "positive" | null;
             transcript: components["schemas"]["TranscriptTurnDto"][] | null;
+            /** @description Seconds Ultravox charged (its `billedDuration`); 0 when it did not charge the call; null until billed. */
+            billed_duration_seconds: number | null;
             /** @description Every step of the call, oldest first. */
             timeline: components["schemas"]["CallTimelineEntryDto"][];
         };
@@ -1451,6 +1494,53 @@ export interface components {
             data: components["schemas"]["CampaignContactDto"][];
             /** @description Pass as `cursor` to get the next page; null on the last page. */
             next_cursor: string | null;
+        };
+        UsageGroupDto: {
+            /** @description Calls that failed, by `failure_reason` (e.g. `{"no_answer": 3, "busy": 1}`). */
+            failed: {
+                [key: string]: number;
+            };
+            /** @description The day (`YYYY-MM-DD` in `time_zone`), the agent's id or the campaign's id; null: calls with no agent (deleted) or not from a campaign. */
+            key: string | null;
+            /** @description Calls placed: dialed (or, inbound, received), whatever became of them; queued, scheduled and canceled calls are not. */
+            calls_placed: number;
+            /** @description Calls that connected (`completed`). */
+            connected: number;
+            /** @description Talk time of the connected calls (`duration_seconds`). */
+            talk_seconds: number;
+            /** @description What Ultravox billed (`billed_duration_seconds`; nothing for calls not billed yet). */
+            billed_seconds: number;
+        };
+        UsageFiguresDto: {
+            /** @description Calls that failed, by `failure_reason` (e.g. `{"no_answer": 3, "busy": 1}`). */
+            failed: {
+                [key: string]: number;
+            };
+            /** @description Calls placed: dialed (or, inbound, received), whatever became of them; queued, scheduled and canceled calls are not. */
+            calls_placed: number;
+            /** @description Calls that connected (`completed`). */
+            connected: number;
+            /** @description Talk time of the connected calls (`duration_seconds`). */
+            talk_seconds: number;
+            /** @description What Ultravox billed (`billed_duration_seconds`; nothing for calls not billed yet). */
+            billed_seconds: number;
+        };
+        UsageReportDto: {
+            /** @enum {string} */
+            group_by: "agent" | "campaign" | "day";
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @description The zone days are counted in: the agency's calling window's, else `UTC`. */
+            time_zone: string;
+            /** @description Groups with at least one call placed, in key order. */
+            groups: components["schemas"]["UsageGroupDto"][];
+            totals: components["schemas"]["UsageFiguresDto"];
+        };
+        UsageResponseDto: {
+            success: boolean;
+            data: components["schemas"]["UsageReportDto"];
         };
         ErrorDetailDto: {
             /** @description Path of the field in the request, e.g. `calling_window.start`. */
@@ -9340,6 +9430,152 @@ export interface operations {
                         error: components["schemas"]["ErrorDto"] & {
                             /** @enum {string} */
                             code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description Over the API key’s rate limit; retry after `Retry-After` seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "rate_limited";
+                        };
+                    };
+                };
+            };
+            /** @description Request line and headers larger than 16 KB. Codes: `headers_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "headers_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected error; `error_id` is also in the server’s log line. Codes: `internal_error`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description Postgres or Redis unreachable (retry after `Retry-After` seconds), or unhealthy. Codes: `service_unavailable`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    UsageController_report: {
+        parameters: {
+            query: {
+                /** @description Start of the range, inclusive (ISO 8601 with a zone, e.g. `2026-11-01T00:00:00+01:00`): by the call's `created_at`. */
+                from: string;
+                /** @description End of the range, exclusive; after `from`, at most 366 days later. */
+                to: string;
+                /** @description `day` (in the agency's time zone, see `time_zone`), `agent` or `campaign`. */
+                group_by?: "agent" | "campaign" | "day";
+                /** @description `json` (default) or `csv` (`text/csv`, one row per group; README "Usage"). */
+                format?: "csv" | "json";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report (JSON), or with `format=csv` the same as CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageResponseDto"];
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid request (`validation_failed` has one `details` entry per field). Codes: `validation_failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "validation_failed";
+                        };
+                    };
+                };
+            };
+            /** @description Missing or invalid credentials. Codes: `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Not allowed for this caller. Codes: `api_disabled`, `not_agency_user`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "api_disabled" | "not_agency_user";
                         };
                     };
                 };

@@ -1,6 +1,8 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
 import { PageQueryDto } from '../../common/dto/page-query.dto';
 import { IsE164 } from '../../common/phone';
+import { BILLING_STATUSES, BillingStatus } from '../billing';
 import { CALL_STATUSES, CallStatus } from '../call.entity';
 
 export class CallQueryDto extends PageQueryDto {
@@ -58,6 +60,17 @@ export class CallDto {
   summary: string | null;
   sentiment: 'positive' | 'neutral' | 'negative' | null;
   transcript: TranscriptTurnDto[] | null;
+  /**
+   * Ultravox's billing of the call, lowercased without its `BILLING_STATUS_` prefix: `pending` (ended,
+   * not billed yet), `billed`, or a reason Ultravox did not charge it (`free_console`,
+   * `free_zero_effective_duration`, `free_minutes`, `free_system_error`, `free_other`, `refunded`;
+   * `unspecified` for a value Switchboard does not know); `unavailable` when Ultravox had not billed it
+   * 12 h after its end. Null until the call ends at Ultravox (or when it never reached Ultravox).
+   */
+  @ApiProperty({ enum: BILLING_STATUSES, nullable: true })
+  billing_status: BillingStatus | null;
+  /** Seconds Ultravox charged (its `billedDuration`); 0 when it did not charge the call; null until billed. */
+  billed_duration_seconds: number | null;
 }
 
 export class CallWithTimelineDto extends CallDto {

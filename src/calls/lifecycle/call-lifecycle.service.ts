@@ -8,6 +8,7 @@ import { QUEUES, SummaryCheckJob } from '../../common/queues';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Metrics } from '../../metrics/metrics';
 import { UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
+import { finalBilling } from '../billing';
 import { Call } from '../call.entity';
 import { summaryCheckJob } from '../call-jobs';
 import { classifyEnd, durationSeconds, mapTranscript, sentimentOf } from '../call-outcome';
@@ -70,8 +71,10 @@ export class CallLifecycleService {
       await this.transitions.started(call.id, date(body.call.joined) ?? row.createdAt);
     } else if (body.event === 'call.ended') {
       await this.ended(call, body.call);
-    } else if (body.event === 'call.billed' && call.durationSeconds === null) {
-      await this.calls.recordDuration(call.id, durationSeconds(body.call));
+    } else if (body.event === 'call.billed') {
+      // Billing only: never a status change, so never a second terminal event nor a delivery.
+      if (call.durationSeconds === null) await this.calls.recordDuration(call.id, durationSeconds(body.call));
+      await this.billing(call.id, body.call);
     }
     await this.events.markProcessed(row.id, call.id);
     this.metrics.eventProcessed(row.createdAt);
@@ -96,6 +99,7 @@ export class CallLifecycleService {
         { endReason: ended.endReason ?? null, endedAt: date(ended.ended) ?? new Date() },
         source === 'reconciliation' ? RECONCILED_NOTE : undefined,
       );
+      await this.billing(call.id, ended);
       return;
     }
     const joinedAt = date(ended.joined);
@@ -160,6 +164,17 @@ export class CallLifecycleService {
       },
       note || undefined,
     );
+    await this.billing(call.id, remote);
+  }
+
+  /**
+   * The billing a Call object shows: final → stored; pending → awaited (call.billed, or else the
+   * BillingReconciler reads the call back).
+   */
+  private async billing(callId: string, remote: UltravoxCall): Promise<void> {
+    const billing = finalBilling(remote);
+    if (billing) await this.calls.recordBilling(callId, billing);
+    else await this.calls.awaitBilling(callId);
   }
 
   /**

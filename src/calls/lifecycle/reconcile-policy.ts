@@ -20,3 +20,14 @@ export function unreadableDeadline(placedAt: Date, maxDurationSeconds: number | 
   const seconds = maxDurationSeconds ?? DEFAULT_MAX_DURATION_SECONDS;
   return new Date(placedAt.getTime() + seconds * 1000 + UNREADABLE_GRACE_MS);
 }
+
+/**
+ * How long after its end a call's billing is waited for (call.billed, then reading the call back)
+ * before it is marked `unavailable`: Ultravox retries a webhook for about 8.5 h.
+ */
+export const BILLING_WAIT_MS = 12 * 60 * 60_000;
+
+/** Whether Switchboard stops asking Ultravox for the billing of a call that ended at `endedAt`. */
+export function billingGivenUp(endedAt: Date, now: Date): boolean {
+  return now.getTime() >= endedAt.getTime() + BILLING_WAIT_MS;
+}

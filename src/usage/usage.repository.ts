@@ -1,0 +1,126 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { runSql, statement, Statement } from '../database/sql';
+
+/** What a placed call counts as (the rollups' `outcome`; migration 1764510000000-call-usage). */
+export type UsageOutcome = 'live' | 'connected' | 'failed';
+
+/** One group's calls of one outcome (and failure reason, '' unless failed). */
+export interface UsageRow {
+  /** The day (YYYY-MM-DD, in the zone asked), the agent id or the campaign id; null: none. */
+  key: string | null;
+  outcome: UsageOutcome;
+  failureReason: string;
+  calls: number;
+  talkSeconds: number;
+  billedSeconds: number;
+}
+
+/** The range cut where the rollups' buckets begin and end: only the edges are read from calls. */
+export interface UsageRange {
+  agencyId: string;
+  from: Date;
+  to: Date;
+  /** First bucket boundary at or after `from`; the rollup covers [bucketsFrom, bucketsTo). */
+  bucketsFrom: Date;
+  bucketsTo: Date;
+}
+
+/** The calls of the range's edges (less than a bucket each), counted as the rollups count them. */
+const EDGE_CALLS = `
+  SELECT c.created_at, c.agent_id, c.campaign_id,
+         split_part(call_usage_outcome(c.status, c.failure_reason), ':', 1) AS outcome,
+         CASE WHEN c.status = 'failed' THEN coalesce(c.failure_reason, 'unknown') ELSE '' END AS failure_reason,
+         1 AS calls, coalesce(c.duration_seconds, 0) AS talk_seconds,
+         coalesce(c.billed_duration_seconds, 0) AS billed_seconds
+    FROM calls c
+   WHERE c.agency_id = $1 AND call_usage_outcome(c.status, c.failure_reason) IS NOT NULL
+     AND ((c.created_at >= $2 AND c.created_at < $4) OR (c.created_at >= $5 AND c.created_at < $3))`;
+
+const GROUPED = `
+  SELECT key, outcome, failure_reason, sum(calls)::bigint AS calls,
+         sum(talk_seconds)::bigint AS talk_seconds, sum(billed_seconds)::bigint AS billed_seconds
+    FROM parts GROUP BY key, outcome, failure_reason ORDER BY key NULLS FIRST, outcome, failure_reason`;
+
+/**
+ * By day in zone `$6`: each local day is a range of 15-minute buckets (every zone's midnight is on
+ * one), joined to the rollup by range, so no bucket's time is converted.
+ */
+const BY_DAY = statement(
+  'usage_by_day',
+  `WITH days AS (
+     SELECT d::date AS day, d AT TIME ZONE $6::text AS starts, (d + interval '1 day') AT TIME ZONE $6::text AS ends
+       FROM generate_series(($2::timestamptz AT TIME ZONE $6::text)::date::timestamp,
+                            ($3::timestamptz AT TIME ZONE $6::text)::date::timestamp, interval '1 day') d
+   ), parts AS (
+     SELECT d.day::text AS key, u.outcome, u.failure_reason, u.calls, u.talk_seconds, u.billed_seconds
+       FROM days d JOIN call_usage_quarters u
+         ON u.agency_id = $1 AND u.bucket >= greatest(d.starts, $4) AND u.bucket < least(d.ends, $5)
+     UNION ALL
+     SELECT (e.created_at AT TIME ZONE $6::text)::date::text, e.outcome, e.failure_reason, e.calls,
+            e.talk_seconds, e.billed_seconds
+       FROM (${EDGE_CALLS}) e
+   ) ${GROUPED}`,
+);
+
+/** By agent or campaign: whole UTC days from the daily rollup. */
+const byDimension = (name: string, column: 'agent_id' | 'campaign_id'): Statement =>
+  statement(
+    name,
+    `WITH parts AS (
+       SELECT u.${column}::text AS key, u.outcome, u.failure_reason, u.calls, u.talk_seconds, u.billed_seconds
+         FROM call_usage_days u
+        WHERE u.agency_id = $1 AND u.day >= ($4::timestamptz AT TIME ZONE 'UTC')::date
+          AND u.day < ($5::timestamptz AT TIME ZONE 'UTC')::date
+       UNION ALL
+       SELECT e.${column}::text, e.outcome, e.failure_reason, e.calls, e.talk_seconds, e.billed_seconds
+         FROM (${EDGE_CALLS}) e
+     ) ${GROUPED}`,
+  );
+
+const BY_AGENT = byDimension('usage_by_agent', 'agent_id');
+const BY_CAMPAIGN = byDimension('usage_by_campaign', 'campaign_id');
+
+/**
+ * Usage reads (issue 15, point 4). The rollups are written by the trigger on calls (migration
+ * 1764510000000-call-usage), never here.
+ */
+@Injectable()
+export class UsageRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** `range`'s buckets must be 15-minute boundaries (2000-01-01 UTC origin). */
+  byDay(range: UsageRange, timeZone: string): Promise<UsageRow[]> {
+    return this.run(BY_DAY, range, [timeZone]);
+  }
+
+  /** `range`'s buckets must be UTC midnights. */
+  byAgent(range: UsageRange): Promise<UsageRow[]> {
+    return this.run(BY_AGENT, range, []);
+  }
+
+  /** `range`'s buckets must be UTC midnights. */
+  byCampaign(range: UsageRange): Promise<UsageRow[]> {
+    return this.run(BY_CAMPAIGN, range, []);
+  }
+
+  private async run(stmt: Statement, range: UsageRange, extra: unknown[]): Promise<UsageRow[]> {
+    const rows = await runSql<{
+      key: string | null;
+      outcome: UsageOutcome;
+      failure_reason: string;
+      calls: string;
+      talk_seconds: string;
+      billed_seconds: string;
+    }>(this.db, stmt, [range.agencyId, range.from, range.to, range.bucketsFrom, range.bucketsTo, ...extra]);
+    return rows.map((row) => ({
+      key: row.key,
+      outcome: row.outcome,
+      failureReason: row.failure_reason,
+      calls: Number(row.calls),
+      talkSeconds: Number(row.talk_seconds),
+      billedSeconds: Number(row.billed_seconds),
+    }));
+  }
+}
