@@ -44,27 +44,29 @@ const GROUPED = `
     FROM parts GROUP BY key, outcome, failure_reason ORDER BY key NULLS FIRST, outcome, failure_reason`;
 
 /**
- * By day in zone `$6`: each local day is a range of 15-minute buckets (every zone's midnight is on
- * one), joined to the rollup by range, so no bucket's time is converted.
+ * By day in zone `$6`: each 15-minute bucket lies in one local day (every zone's midnight is on a
+ * quarter-hour), so a bucket's day is its start's. A join of local days to bucket ranges would convert
+ * fewer times, but its estimate made Postgres compile it with JIT, 20 times slower (benchmarks.md#usage).
  */
 const BY_DAY = statement(
   'usage_by_day',
-  `WITH days AS (
-     SELECT d::date AS day, d AT TIME ZONE $6::text AS starts, (d + interval '1 day') AT TIME ZONE $6::text AS ends
-       FROM generate_series(($2::timestamptz AT TIME ZONE $6::text)::date::timestamp,
-                            ($3::timestamptz AT TIME ZONE $6::text)::date::timestamp, interval '1 day') d
-   ), parts AS (
-     SELECT d.day::text AS key, u.outcome, u.failure_reason, u.calls, u.talk_seconds, u.billed_seconds
-       FROM days d JOIN call_usage_quarters u
-         ON u.agency_id = $1 AND u.bucket >= greatest(d.starts, $4) AND u.bucket < least(d.ends, $5)
+  `WITH parts AS (
+     SELECT (u.bucket AT TIME ZONE $6::text)::date::text AS key, u.outcome, u.failure_reason, u.calls,
+            u.talk_seconds, u.billed_seconds
+       FROM call_usage_quarters u
+      WHERE u.agency_id = $1 AND u.bucket >= $4 AND u.bucket < $5
      UNION ALL
      SELECT (e.created_at AT TIME ZONE $6::text)::date::text, e.outcome, e.failure_reason, e.calls,
             e.talk_seconds, e.billed_seconds
        FROM (${EDGE_CALLS}) e
    ) ${GROUPED}`,
+  { reusePlan: false },
 );
 
-/** By agent or campaign: whole UTC days from the daily rollup. */
+/**
+ * By agent or campaign: whole UTC days from the daily rollup. Every statement here is planned for its
+ * values (`reusePlan: false`): a generic plan cannot see how narrow the range is.
+ */
 const byDimension = (name: string, column: 'agent_id' | 'campaign_id'): Statement =>
   statement(
     name,
@@ -77,6 +79,7 @@ const byDimension = (name: string, column: 'agent_id' | 'campaign_id'): Statemen
        SELECT e.${column}::text, e.outcome, e.failure_reason, e.calls, e.talk_seconds, e.billed_seconds
          FROM (${EDGE_CALLS}) e
      ) ${GROUPED}`,
+    { reusePlan: false },
   );
 
 const BY_AGENT = byDimension('usage_by_agent', 'agent_id');

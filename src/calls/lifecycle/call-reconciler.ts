@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AgencySecrets } from '../../agencies/agency-secrets';
 import { Clock } from '../../common/clock';
-import { PeriodicTask } from '../../common/periodic-task';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
 import { UltravoxError } from '../../ultravox/ultravox.errors';
@@ -9,10 +8,8 @@ import { parseDuration } from '../call-outcome';
 import { CallsRepository, CallToReconcile } from '../calls.repository';
 import { CallLifecycleService, RECONCILED_NOTE } from './call-lifecycle.service';
 import { CallTransitions } from './call-transitions.service';
-import { RECONCILE_BATCH, recheckDelayMs, unreadableDeadline } from './reconcile-policy';
-
-/** Ultravox asks us to slow down (429) or has no capacity (503): the agency waits, nothing is decided. */
-const throttled = (err: UltravoxError): boolean => err.failure === 'rate_limited' || err.status === 503;
+import { recheckDelayMs, unreadableDeadline } from './reconcile-policy';
+import { throttled, UltravoxReadPass } from './ultravox-read-pass';
 
 /**
  * Every call ends even when Ultravox's webhooks are lost (CONTRACT §6 lifecycle): a live call with an
@@ -24,48 +21,32 @@ const throttled = (err: UltravoxError): boolean => err.failure === 'rate_limited
  * the pass for that agency.
  */
 @Injectable()
-export class CallReconciler extends PeriodicTask {
+export class CallReconciler extends UltravoxReadPass<CallToReconcile> {
   protected readonly logger = new Logger(CallReconciler.name);
+  protected readonly readingWhat = 'reconciling a call with Ultravox';
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) protected readonly config: AppConfig,
     private readonly callRows: CallsRepository,
     private readonly lifecycle: CallLifecycleService,
     private readonly transitions: CallTransitions,
-    private readonly ultravox: UltravoxClient,
-    private readonly secrets: AgencySecrets,
-    private readonly clock: Clock,
+    protected readonly ultravox: UltravoxClient,
+    protected readonly secrets: AgencySecrets,
+    protected readonly clock: Clock,
   ) {
     super();
   }
 
-  protected intervalMs(): number {
-    return this.config.calls.sweepIntervalMs;
-  }
-
-  protected async runOnce(): Promise<void> {
-    const now = this.clock.now();
+  protected due(now: Date, limit: number): Promise<CallToReconcile[]> {
     const silentSince = new Date(now.getTime() - this.config.calls.reconcileAfterMs);
-    const due = await this.callRows.dueForReconcile(silentSince, now, RECONCILE_BATCH);
-    const waiting = new Set<string>();
-    for (const call of due) {
-      if (this.stopping) return;
-      if (waiting.has(call.agencyId)) continue;
-      await this.isolated(
-        'reconciling a call with Ultravox',
-        { callId: call.id, agencyId: call.agencyId },
-        () => this.reconcile(call, now, waiting),
-      );
-    }
+    return this.callRows.dueForReconcile(silentSince, now, limit);
   }
 
   /** `waiting` collects the agencies Ultravox throttled during this pass. */
-  private async reconcile(call: CallToReconcile, now: Date, waiting: Set<string>): Promise<void> {
+  protected async read(call: CallToReconcile, now: Date, waiting: Set<string>): Promise<void> {
     let remote: UltravoxCall;
     try {
-      const apiKey = await this.secrets.ultravoxApiKey(call.agencyId);
-      if (!apiKey) throw new UltravoxError('rejected_key', 'the agency removed its Ultravox key');
-      remote = await this.ultravox.getCall(apiKey, call.ultravoxCallId);
+      remote = await this.remoteCall(call);
     } catch (err) {
       if (!(err instanceof UltravoxError)) throw err;
       return this.unanswered(call, now, err, waiting);
