@@ -137,10 +137,16 @@ describe('GET /api/v1/usage: calls placed, connected, failed by reason, talk and
       .set('Authorization', agency.owner.auth)
       .expect(200);
 
-    // Every call ended and billed (or said not billed) by Ultravox, the other agency's too.
+    // Every call ended and billed (or said not billed) by Ultravox, the other agency's too; billing
+    // may be stored before the end is (call.billed and call.ended are processed side by side).
     const settled = (rows: CallRow[], n: number) =>
       rows.length === n &&
-      rows.every((c) => c.billing_status !== null && c.billing_status !== 'pending') &&
+      rows.every(
+        (c) =>
+          (c.status === 'completed' || c.status === 'failed') &&
+          c.billing_status !== null &&
+          c.billing_status !== 'pending',
+      ) &&
       rows;
     const list = async (who: CallingAgency) =>
       (
