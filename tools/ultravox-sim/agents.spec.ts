@@ -102,4 +102,13 @@ describe('Ultravox simulator: agents, context schemas and console calls', () => 
     expect(bad.status).toBe(400);
     expect(bad.body.detail).toMatch(/from/);
   });
+
+  it('bills a WebRTC console call free (FREE_CONSOLE) and an incoming phone call by its scenario', async () => {
+    const webRtc = sim.consoleCall({ apiKey: key });
+    const phone = sim.consoleCall({ apiKey: key, from: '+15557654321' });
+    const billed = (callId: string) => sim.calls().calls.find((c) => c.call.callId === callId);
+    await waitFor('both billed', () => [webRtc, phone].every((c) => billed(c.callId)?.phase === 'billed'));
+    expect(billed(webRtc.callId)!.call.billingStatus).toBe('BILLING_STATUS_FREE_CONSOLE');
+    expect(billed(phone.callId)!.call.billingStatus).toBe('BILLING_STATUS_BILLED');
+  });
 });

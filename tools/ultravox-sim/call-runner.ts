@@ -121,7 +121,11 @@ export class CallRunner {
 
   private bill(account: SimAccount, sim: SimCall): void {
     sim.phase = 'billed';
-    sim.call.billingStatus = BILLING_STATUS[sim.scenario] ?? 'BILLING_STATUS_BILLED';
+    // A WebRTC call from the console (POST /_sim/console-calls without a caller) is free, as in Ultravox.
+    const fromConsole = 'webRtc' in sim.call.medium;
+    sim.call.billingStatus = fromConsole
+      ? 'BILLING_STATUS_FREE_CONSOLE'
+      : (BILLING_STATUS[sim.scenario] ?? 'BILLING_STATUS_BILLED');
     this.emit(account, sim, 'call.billed');
   }
 
