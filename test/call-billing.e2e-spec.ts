@@ -59,7 +59,17 @@ describe('billing from Ultravox (call.billed, or reconciliation when it is lost)
   it('call.billed fills billing_status and billed_duration_seconds and emits nothing, nor any delivery', async () => {
     const { agency, path } = await agencyWithEndpoint();
     const callId = await place(agency, '+15557770001');
-    const call = await billedCall(agency, callId);
+    await billedCall(agency, callId);
+    // Its call.billed processed (the timeline shows it received from Ultravox): under load the
+    // billing reconciler may have read the billing back first, which changes none of what follows.
+    const call = await waitFor(
+      async () => {
+        const c = await callOf(agency, callId);
+        return c.timeline.some((e) => e.source === 'ultravox' && e.event === 'call.billed') && c;
+      },
+      20_000,
+      'call.billed to be processed',
+    );
     const remote = simCallOf(callId)!.call;
     expect(remote.billingStatus).toBe('BILLING_STATUS_BILLED');
     expect(call).toMatchObject({
@@ -68,10 +78,6 @@ describe('billing from Ultravox (call.billed, or reconciliation when it is lost)
       billed_duration_seconds: Number.parseInt(remote.billedDuration!, 10),
     });
     expect(call.billed_duration_seconds).toBeGreaterThan(0);
-    // It came by the webhook: the timeline shows call.billed received from Ultravox.
-    expect(call.timeline).toContainEqual(
-      expect.objectContaining({ source: 'ultravox', event: 'call.billed' }),
-    );
 
     await waitFor(() => eventsAt(path).includes('call.completed'), 10_000, 'call.completed');
     expect(eventsAt(path)).toEqual(['call.started', 'call.completed']);
