@@ -48,6 +48,10 @@ export class Agent {
   @Column('text', { name: 'context_variables', array: true, nullable: true })
   contextVariables: string[] | null;
 
+  /** Calls with this agent are recorded, unless trigger-call or the campaign says `record`. */
+  @Column('boolean', { name: 'record_calls', default: false })
+  recordCalls: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -28,6 +28,7 @@ export function toAgentDto(agent: Agent): AgentDto {
     ultravox_checked_at: agent.ultravoxCheckedAt,
     context_variables: agent.contextVariables,
     warning: WARNINGS[agent.ultravoxCheck],
+    record_calls: agent.recordCalls,
     created_at: agent.createdAt,
     updated_at: agent.updatedAt,
   };
@@ -51,6 +52,7 @@ export class AgentsService {
       phoneNumber: dto.phone_number ?? null,
       telephonyProvider: dto.telephony_provider ?? 'twilio',
       callingWindow: dto.calling_window ?? null,
+      recordCalls: dto.record_calls ?? false,
     });
     return toAgentDto(agent);
   }
@@ -74,6 +76,7 @@ export class AgentsService {
     if (dto.phone_number !== undefined) agent.phoneNumber = dto.phone_number;
     if (dto.telephony_provider !== undefined) agent.telephonyProvider = dto.telephony_provider;
     if (dto.calling_window !== undefined) agent.callingWindow = dto.calling_window;
+    if (dto.record_calls !== undefined) agent.recordCalls = dto.record_calls;
     return toAgentDto(await this.agents.save(agent));
   }
 

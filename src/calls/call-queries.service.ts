@@ -4,8 +4,9 @@ import { Page } from '../common/pagination';
 import { Call } from './call.entity';
 import { CallsRepository } from './calls.repository';
 import { CallDto, CallQueryDto, CallWithTimelineDto } from './dto/call.dto';
+import { RecordingLinks } from './recordings/recording-links';
 
-export function toCallDto(call: Call): CallDto {
+export function toCallDto(call: Call, recordingUrl: string | null): CallDto {
   return {
     id: call.id,
     status: call.status,
@@ -28,13 +29,17 @@ export function toCallDto(call: Call): CallDto {
     transcript: call.transcript,
     billing_status: call.billingStatus,
     billed_duration_seconds: call.billedDurationSeconds,
+    recording_url: recordingUrl,
   };
 }
 
 /** Reading calls (CONTRACT §5.6), always within one agency. */
 @Injectable()
 export class CallQueriesService {
-  constructor(private readonly calls: CallsRepository) {}
+  constructor(
+    private readonly calls: CallsRepository,
+    private readonly recordingLinks: RecordingLinks,
+  ) {}
 
   async list(agencyId: string, query: CallQueryDto): Promise<Page<CallDto>> {
     const filter = {
@@ -44,7 +49,7 @@ export class CallQueriesService {
       phone: query.phone,
     };
     const page = await this.calls.page(agencyId, filter, query);
-    return { items: page.items.map(toCallDto), nextCursor: page.nextCursor };
+    return { items: page.items.map((call) => this.toDto(call)), nextCursor: page.nextCursor };
   }
 
   async get(agencyId: string, id: string): Promise<CallWithTimelineDto> {
@@ -52,8 +57,13 @@ export class CallQueriesService {
     if (!call) throw ApiError.notFound('call_not_found', `No call ${id} in this agency`);
     const events = await this.calls.timeline(id);
     return {
-      ...toCallDto(call),
+      ...this.toDto(call),
       timeline: events.map((e) => ({ source: e.source, event: e.event, detail: e.detail, at: e.createdAt })),
     };
+  }
+
+  /** Each read hands out a fresh link, valid for RECORDING_LINK_TTL from now. */
+  private toDto(call: Call): CallDto {
+    return toCallDto(call, this.recordingLinks.urlFor(call));
   }
 }

@@ -90,6 +90,10 @@ export class Call {
   @Column('jsonb', { nullable: true })
   transcript: TranscriptTurn[] | null;
 
+  /** Whether Ultravox was asked to record the call (decided when the call was created). */
+  @Column('boolean', { name: 'recording_enabled', default: false })
+  recordingEnabled: boolean;
+
   /** When a live call is next read back from Ultravox (null: after CALLS_RECONCILE_AFTER of silence). */
   @Column('timestamptz', { name: 'reconcile_at', nullable: true })
   reconcileAt: Date | null;

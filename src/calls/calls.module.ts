@@ -24,6 +24,9 @@ import { BillingReconciler } from './lifecycle/billing-reconciler';
 import { CallReconciler } from './lifecycle/call-reconciler';
 import { CallTransitionsRepository } from './lifecycle/call-transitions.repository';
 import { CallTransitions } from './lifecycle/call-transitions.service';
+import { RecordingLinks } from './recordings/recording-links';
+import { RecordingsController } from './recordings/recordings.controller';
+import { RecordingsService } from './recordings/recordings.service';
 import { TriggerLookupsRepository } from './trigger-lookups.repository';
 
 /**
@@ -45,8 +48,10 @@ import { TriggerLookupsRepository } from './trigger-lookups.repository';
     UltravoxEventsRepository,
     CallsService,
     CallTransitions,
+    RecordingLinks,
   ],
   exports: [
+    RecordingLinks,
     Clock,
     CallsRepository,
     UltravoxEventsRepository,
@@ -60,11 +65,17 @@ import { TriggerLookupsRepository } from './trigger-lookups.repository';
 })
 export class CallsCoreModule {}
 
-/** The HTTP side: trigger-call, Ultravox ingest, calls API. */
+/** The HTTP side: trigger-call, Ultravox ingest, calls API, recordings. */
 @Module({
   imports: [CallsCoreModule],
-  controllers: [CallsController, IngestController],
-  providers: [CallQueriesService, IdempotencyRepository, IdempotencyService, IngestService],
+  controllers: [CallsController, IngestController, RecordingsController],
+  providers: [
+    CallQueriesService,
+    IdempotencyRepository,
+    IdempotencyService,
+    IngestService,
+    RecordingsService,
+  ],
 })
 export class CallsModule {}
 

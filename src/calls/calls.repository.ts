@@ -151,6 +151,11 @@ export class CallsRepository {
     return this.db.getRepository(Call).findOneBy({ id, agencyId });
   }
 
+  /** Any agency's call: only for a request that proved its right to it otherwise (a signed link). */
+  findOne(id: string): Promise<Call | null> {
+    return this.db.getRepository(Call).findOneBy({ id });
+  }
+
   /**
    * The call's timeline, chronological: ids follow insertion, but concurrent transactions can commit in
    * another order.

@@ -50,6 +50,7 @@ export class CallsService {
       email: dto.email ?? null,
       metadata: dto.metadata ?? null,
       scheduledFor: opensAt,
+      record: dto.record ?? null,
       campaignId: null,
       note: opensAt ? `outside the calling window; dials at ${opensAt.toISOString()}` : null,
     });

@@ -219,6 +219,7 @@ export class CampaignDispatcher extends PeriodicTask implements OnModuleInit {
         email: contact.email,
         metadata: contact.variables,
         scheduledFor: null,
+        record: campaign.record,
         note: `campaign "${campaign.name}", contact row ${contact.rowNumber}, attempt ${contact.attempts + 1}`,
       })),
     );

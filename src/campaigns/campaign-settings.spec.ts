@@ -54,6 +54,7 @@ describe('readCampaignSettings', () => {
     callingWindow: null,
     retry: policy,
     agentId: 'g1',
+    record: null,
     agentWindow: null,
     agencyWindow: null,
     ...fields,

@@ -44,6 +44,10 @@ export class Campaign {
   })
   retryDelayMs: number;
 
+  /** Whether its calls are recorded; null follows the agent's `record_calls`. */
+  @Column('boolean', { nullable: true })
+  record: boolean | null;
+
   /** Why the dispatcher paused it (a setting stored invalid); null when paused by request or not paused. */
   @Column('text', { name: 'paused_reason', nullable: true })
   pausedReason: string | null;

@@ -55,7 +55,7 @@ const ACTIVE_AFTER = statement(
 const FOR_TICK = statement(
   'campaign_for_tick',
   `SELECT c.id, c.agency_id, c.name, c.status, c.max_concurrency, c.calling_window, c.retry_max_attempts,
-          c.retry_on, c.retry_delay_ms::float8 AS retry_delay_ms, g.id AS agent_id,
+          c.retry_on, c.retry_delay_ms::float8 AS retry_delay_ms, c.record, g.id AS agent_id,
           g.calling_window AS agent_window, a.calling_window AS agency_window
      FROM campaigns c
      JOIN agencies a ON a.id = c.agency_id
@@ -121,6 +121,8 @@ export interface TickCampaign {
   retry: StoredRetryPolicy;
   /** Null when the campaign has no agent (or it was deleted). */
   agentId: string | null;
+  /** Whether its calls are recorded; null follows the agent's `record_calls`. */
+  record: boolean | null;
   agentWindow: unknown;
   agencyWindow: unknown;
 }
@@ -142,6 +144,7 @@ interface TickRow {
   retry_max_attempts: number;
   retry_on: string[];
   retry_delay_ms: number;
+  record: boolean | null;
   agent_id: string | null;
   agent_window: unknown;
   agency_window: unknown;
@@ -180,6 +183,7 @@ export class CampaignsRepository {
         retryMaxAttempts: campaign.retryMaxAttempts,
         retryOn: campaign.retryOn,
         retryDelayMs: campaign.retryDelayMs,
+        record: campaign.record,
       },
     );
   }
@@ -285,6 +289,7 @@ export class CampaignsRepository {
       callingWindow: row.calling_window,
       retry: { maxAttempts: row.retry_max_attempts, on: row.retry_on, delayMs: row.retry_delay_ms },
       agentId: row.agent_id,
+      record: row.record,
       agentWindow: row.agent_window,
       agencyWindow: row.agency_window,
     };

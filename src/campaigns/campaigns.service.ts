@@ -38,6 +38,7 @@ export function toCampaignDto(campaign: Campaign, stats: CampaignStatsDto): Camp
     paused_reason: campaign.pausedReason,
     max_concurrency: campaign.maxConcurrency,
     calling_window: campaign.callingWindow,
+    record: campaign.record,
     retry: {
       max_attempts: campaign.retryMaxAttempts,
       on: campaign.retryOn,
@@ -77,6 +78,7 @@ export class CampaignsService {
       retryMaxAttempts: dto.retry?.max_attempts ?? 1,
       retryOn: dto.retry?.on ?? [],
       retryDelayMs: dto.retry ? parseDurationList(dto.retry.delay)[0] : 0,
+      record: dto.record ?? null,
     });
     return this.get(agencyId, campaign.id);
   }
@@ -106,6 +108,7 @@ export class CampaignsService {
     if (dto.agent_id !== undefined) campaign.agentId = dto.agent_id;
     if (dto.max_concurrency !== undefined) campaign.maxConcurrency = dto.max_concurrency;
     if (dto.calling_window !== undefined) campaign.callingWindow = dto.calling_window;
+    if (dto.record !== undefined) campaign.record = dto.record;
     if (dto.retry !== undefined) {
       campaign.retryMaxAttempts = dto.retry.max_attempts;
       campaign.retryOn = dto.retry.on;

@@ -27,6 +27,7 @@ async function appLogging(logLevel: string) {
   };
   app.post(INGEST, { config: redactInLogsConfig('webhookSecret') }, handler);
   app.get('/api/v1/calls', handler);
+  app.get('/api/v1/recordings/:callId', { config: redactInLogsConfig('signature') }, handler);
   // Answers only when the test says so; `started` settles once a request is being handled.
   let markStarted!: () => void;
   const slow = {
@@ -57,6 +58,11 @@ describe('request logging', () => {
   it.each([
     ['POST', '/functions/v1/webhook-ingest/a1/s3cret', '/functions/v1/webhook-ingest/a1/[redacted]'],
     ['GET', '/api/v1/calls?x=1', '/api/v1/calls?x=1'],
+    [
+      'GET',
+      '/api/v1/recordings/c1?expires=17&signature=s3cret&x=1',
+      '/api/v1/recordings/c1?expires=17&signature=[redacted]&x=1',
+    ],
   ])(
     '%s %s: logs written while handling it and its completion carry the request id',
     async (method, url, logged) => {

@@ -23,7 +23,7 @@ export const REDACTED_PATHS = [
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Path parameters whose values are never logged (RedactInLogs). */
+    /** Path or query parameters whose values are never logged (RedactInLogs). */
     redactInLogs?: string[];
   }
 }
@@ -32,8 +32,8 @@ declare module 'fastify' {
 export const redactInLogsConfig = (...params: string[]) => ({ redactInLogs: params });
 
 /**
- * A route whose path carries a secret (Ultravox's ingest URL): its request lines show these path
- * parameters as `[redacted]`. Merged into the route's Fastify config: place it above a RouteConfig (a
+ * A route whose URL carries a secret (Ultravox's ingest URL, a signed recording link): its request
+ * lines show these path or query parameters as `[redacted]`. Merged into the route's Fastify config: place it above a RouteConfig (a
  * RouteConfig above it would replace the whole config).
  */
 export const RedactInLogs =
@@ -48,11 +48,15 @@ export const RedactInLogs =
     );
   };
 
-/** The URL as logged: the route's RedactInLogs parameters replaced by `[redacted]`, the query kept. */
+/**
+ * The URL as logged: the route's RedactInLogs parameters (path parameters, or query parameters such
+ * as a signed link's `signature`) replaced by `[redacted]`.
+ */
 function urlForLogs(request: FastifyRequest): string {
   const names = request.routeOptions.config?.redactInLogs;
   if (!names?.length) return request.url;
-  const [path, ...query] = request.url.split('?');
+  const [path, ...rest] = request.url.split('?');
+  const query = redactQuery(rest.join('?'), names);
   const segments = path.split('/');
   const pattern = (request.routeOptions.url ?? '').split('/');
   // A route whose pattern does not map segment by segment is logged as its pattern, values left out.
@@ -60,7 +64,26 @@ function urlForLogs(request: FastifyRequest): string {
   const redacted = segments.map((segment, i) =>
     pattern[i].startsWith(':') && names.includes(pattern[i].slice(1)) ? '[redacted]' : segment,
   );
-  return [redacted.join('/'), ...query].join('?');
+  return [redacted.join('/'), ...(query === null ? [] : [query])].join('?');
+}
+
+function redactQuery(query: string, names: string[]): string | null {
+  if (query === '') return null;
+  return query
+    .split('&')
+    .map((pair) => {
+      const name = decodeURIComponentSafe(pair.split('=')[0]);
+      return names.includes(name) ? `${pair.split('=')[0]}=[redacted]` : pair;
+    })
+    .join('&');
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
 }
 
 /** The request being handled, for the lines logged while handling it (see `mixin` below). */

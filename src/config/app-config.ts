@@ -41,6 +41,8 @@ export interface AppConfig {
     summaryWaitMs: number;
   };
   campaigns: { tickIntervalMs: number };
+  /** `linkTtlMs`: how long a signed `recording_url` works (RECORDING_LINK_TTL). */
+  recordings: { linkTtlMs: number };
   retention: { days: number; intervalMs: number };
   apiRateLimitPerMinute: number;
   bullBoard?: { username: string; password: string };
@@ -127,6 +129,7 @@ export function buildAppConfig(raw: Record<string, string | undefined> = process
       summaryWaitMs: parseDurationList(env.CALLS_SUMMARY_WAIT ?? '15s')[0],
     },
     campaigns: { tickIntervalMs: env.CAMPAIGN_TICK_INTERVAL_MS ?? 1_000 },
+    recordings: { linkTtlMs: parseDurationList(env.RECORDING_LINK_TTL ?? '24h')[0] },
     retention: { days: env.RETENTION_DAYS ?? 30, intervalMs: env.RETENTION_INTERVAL_MS ?? 600_000 },
     apiRateLimitPerMinute: env.API_RATE_LIMIT_PER_MINUTE ?? 100,
     bullBoard:

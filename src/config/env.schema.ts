@@ -234,6 +234,11 @@ export class EnvironmentVariables {
   @Matches(DURATION, { message: 'must be a duration such as 15s, 500ms or 1m' })
   CALLS_SUMMARY_WAIT?: string;
 
+  /** Lifetime of the signed `recording_url` links handed out in webhooks and the calls API. */
+  @IsOptional()
+  @Matches(DURATION, { message: 'must be a duration such as 24h, 90m or 7d' })
+  RECORDING_LINK_TTL?: string;
+
   /** How often workers move running campaigns along (settle ended calls, dial the next contacts). */
   @IsOptional()
   @Transform(toInt)

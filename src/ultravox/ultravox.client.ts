@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Agent, request } from 'undici';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -92,6 +93,23 @@ export interface UltravoxMessage {
   /** Wall-clock offsets from the call's `joined`: the base of a message's time of day. */
   wallClockTimespan?: UltravoxTimespan | null;
 }
+
+/** A call's recording as Ultravox (or the file host it redirects to) serves it. */
+export type RecordingAnswer =
+  | {
+      kind: 'audio';
+      /** 200 (the whole file) or 206 (the range asked for). */
+      status: 200 | 206;
+      contentType: string | null;
+      contentLength: number | null;
+      contentRange: string | null;
+      /** Not read yet: the caller streams it, and destroys it to stop. */
+      body: Readable;
+    }
+  | { kind: 'unsatisfiable'; contentRange: string | null };
+
+/** Redirects followed to reach a recording's file (Ultravox answers one 302 to its storage). */
+const MAX_RECORDING_REDIRECTS = 3;
 
 interface Page<T> {
   next: string | null;
@@ -226,6 +244,106 @@ export class UltravoxClient implements OnModuleDestroy {
     return this.all<UltravoxCall>('find_calls', apiKey, `/api/calls?${query.toString()}`);
   }
 
+  /**
+   * Opens the call's recording (`GET /api/calls/{id}/recording`: 200 audio, or 302 to the file),
+   * passing `range` through. A redirect is followed without the X-API-Key: the key goes to Ultravox
+   * only. The body is returned unread, to be streamed; `signal` aborts the request and the body.
+   * Headers must come within ULTRAVOX_TIMEOUT_MS, and the body may not stall longer than that.
+   * Throws UltravoxError ('not_found' when there is no recording).
+   */
+  async openRecording(
+    apiKey: string,
+    callId: string,
+    range: string | null,
+    signal: AbortSignal,
+  ): Promise<RecordingAnswer> {
+    const { baseUrl } = this.config.ultravox;
+    let url = new URL(`${baseUrl}/api/calls/${encodeURIComponent(callId)}/recording`);
+    let headers: Record<string, string> = { 'x-api-key': apiKey, accept: 'audio/*' };
+    if (range) headers.range = range;
+    const started = performance.now();
+    let answer: UltravoxAnswer = 'unreachable';
+    let response: Awaited<ReturnType<typeof request>>;
+    try {
+      response = await this.fetchRecording(url, headers, signal);
+      answer = response.statusCode;
+    } finally {
+      this.metrics.ultravoxRequest('get_recording', answer, performance.now() - started);
+    }
+    for (let hop = 0; isRedirect(response.statusCode); hop++) {
+      const location = response.headers.location;
+      await response.body.dump();
+      if (typeof location !== 'string' || hop >= MAX_RECORDING_REDIRECTS) {
+        throw new UltravoxError(
+          'unexpected',
+          `Ultravox answered ${response.statusCode} without a usable Location`,
+        );
+      }
+      url = new URL(location, url);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new UltravoxError('unexpected', `Ultravox redirected the recording to a ${url.protocol} URL`);
+      }
+      headers = { accept: 'audio/*', ...(range ? { range } : {}) };
+      response = await this.fetchRecording(url, headers, signal);
+    }
+    const { statusCode } = response;
+    const header = (name: string): string | null => {
+      const value = response.headers[name];
+      return typeof value === 'string' ? value : null;
+    };
+    if (statusCode === 200 || statusCode === 206) {
+      const length = Number(header('content-length'));
+      return {
+        kind: 'audio',
+        status: statusCode,
+        contentType: header('content-type'),
+        contentLength:
+          Number.isSafeInteger(length) && length >= 0 && header('content-length') !== null ? length : null,
+        contentRange: statusCode === 206 ? header('content-range') : null,
+        body: response.body,
+      };
+    }
+    const text = await response.body.text().catch(() => '');
+    if (statusCode === 416) return { kind: 'unsatisfiable', contentRange: header('content-range') };
+    const failure = failureOf(statusCode);
+    throw new UltravoxError(
+      failure,
+      `Ultravox answered ${statusCode} for the recording: ${detailOf(text)}`,
+      statusCode,
+      failure === 'rate_limited' || statusCode === 503
+        ? parseRetryAfter(response.headers['retry-after'])
+        : null,
+    );
+  }
+
+  private async fetchRecording(
+    url: URL,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<Awaited<ReturnType<typeof request>>> {
+    const { timeoutMs } = this.config.ultravox;
+    try {
+      return await request(url, {
+        method: 'GET',
+        dispatcher: this.dispatcher,
+        headers,
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name === 'HeadersTimeoutError' || (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT') {
+        throw new UltravoxError('timeout', `Ultravox did not answer within ${timeoutMs} ms`);
+      }
+      if (signal.aborted) throw err;
+      throw new UltravoxError(
+        'unavailable',
+        `The recording could not be fetched (${(err as Error).message})`,
+      );
+    }
+  }
+
   private async all<T>(operation: string, apiKey: string, firstPath: string): Promise<T[]> {
     const results: T[] = [];
     let path: string | null = firstPath;
@@ -319,6 +437,10 @@ export class UltravoxClient implements OnModuleDestroy {
       retryAfterMs,
     );
   }
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
 }
 
 function failureOf(status: number): UltravoxFailure {

@@ -40,6 +40,7 @@ function optionsFromEnv(): Partial<SimOptions> {
     webhookRetries: numberFromEnv('ULTRAVOX_SIM_WEBHOOK_RETRIES'),
     webhookTimeoutMs: numberFromEnv('ULTRAVOX_SIM_WEBHOOK_TIMEOUT_MS'),
     messagesPageSize: numberFromEnv('ULTRAVOX_SIM_MESSAGES_PAGE_SIZE'),
+    recordingBytes: numberFromEnv('ULTRAVOX_SIM_RECORDING_BYTES'),
     logger: process.env.ULTRAVOX_SIM_LOG === 'true',
   };
 }

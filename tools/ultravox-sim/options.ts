@@ -32,6 +32,7 @@ export function resolveOptions(options: Partial<SimOptions> = {}): ResolvedOptio
     webhookTimeoutMs: options.webhookTimeoutMs ?? 5000,
     // Small on purpose: a client that does not follow `next` loses transcript lines on ordinary calls.
     messagesPageSize: options.messagesPageSize ?? 20,
+    recordingBytes: options.recordingBytes ?? null,
     logger: options.logger ?? false,
   };
 }

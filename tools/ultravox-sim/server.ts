@@ -8,6 +8,7 @@ import { CallRunner, registerEndHoldRoutes } from './call-runner';
 import { registerAgentControlRoutes, SimAgentsControl } from './console-calls';
 import { registerControlRoutes, SimControl } from './control';
 import { registerInbox } from './inbox';
+import { RecordingDownload, registerRecordingRoutes } from './recordings';
 import { ResolvedOptions, resolveOptions } from './options';
 import { Scheduler } from './scheduler';
 import { SimState } from './state';
@@ -20,6 +21,7 @@ export type { SimAccountView, SimCallView, SimCallsView } from './control';
 export { signUltravoxWebhook, ultravoxSignatureHeader } from './signing';
 export type * from './types';
 export type { ResolvedOptions } from './options';
+export type { RecordingDownload } from './recordings';
 
 /** A running simulator: the `/_sim/*` controls as methods, plus its URL and raw state for assertions. */
 export interface UltravoxSim
@@ -47,6 +49,8 @@ export interface UltravoxSim
   readonly options: ResolvedOptions;
   /** Live state, for reading in tests; mutate it through the methods instead. */
   readonly state: SimState;
+  /** Requests of recording files (the URLs the 302 of GET /api/calls/{id}/recording points to). */
+  recordingDownloads(): RecordingDownload[];
   close(): Promise<void>;
 }
 
@@ -71,6 +75,7 @@ export async function startUltravoxSim(options: Partial<SimOptions> = {}): Promi
   registerMessageRoutes(app, { state, messagesPageSize: resolved.messagesPageSize });
   registerAgentRoutes(app, state);
   registerWebhookRoutes(app, state);
+  const recordings = registerRecordingRoutes(app, state, { recordingBytes: resolved.recordingBytes });
   registerControlRoutes(app, control);
   registerAgentControlRoutes(app, agentsControl);
   registerEndHoldRoutes(app, runner);
@@ -101,6 +106,7 @@ export async function startUltravoxSim(options: Partial<SimOptions> = {}): Promi
     setAllowedConcurrentCalls: (apiKey, allowed) => control.setAllowedConcurrentCalls(apiKey, allowed),
     addAgent: (input) => agentsControl.addAgent(input),
     consoleCall: (input) => agentsControl.consoleCall(input),
+    recordingDownloads: () => [...recordings.downloads],
     close: async () => {
       scheduler.cancelAll();
       await app.close();

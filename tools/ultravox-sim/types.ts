@@ -222,5 +222,7 @@ export interface SimOptions {
   webhookRetries: number;
   webhookTimeoutMs: number;
   messagesPageSize: number;
+  /** Bytes of audio in every recording; null: as long as the call (16,000 bytes a second). */
+  recordingBytes: number | null;
   logger: boolean;
 }

@@ -481,6 +481,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calls/{id}/recording": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The call's recording (audio/wav), streamed from Ultravox; HTTP ranges supported. 404
+         *     `recording_not_found` when the call was not recorded, did not connect, or Ultravox has none.
+         */
+        get: operations["RecordingsController_recording"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/recordings/{callId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A `recording_url`: the same audio as `GET /api/v1/calls/{id}/recording` for whoever holds the
+         *     link, until it expires (RECORDING_LINK_TTL). 401 when the link was altered, 403 once expired.
+         */
+        get: operations["RecordingsController_signed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/campaigns": {
         parameters: {
             query?: never;
@@ -864,6 +904,12 @@ export interface components {
                  */
                 end: string;
             } | null;
+            /**
+             * @description Ultravox records this agent's calls (`recording_url` in `call.completed` and the calls API);
+             *     trigger-call and campaigns may override it with `record`.
+             * @default false
+             */
+            record_calls?: boolean;
         };
         AgentDto: {
             /**
@@ -905,6 +951,8 @@ export interface components {
             context_variables: string[] | null;
             /** @description Why the agent could not be checked against Ultravox (set with `unverified` and `key_rejected`), else null. */
             warning: string | null;
+            /** @description Its calls are recorded unless trigger-call or the campaign says otherwise with `record`. */
+            record_calls: boolean;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -942,6 +990,8 @@ export interface components {
             } | null;
             /** @enum {string} */
             telephony_provider?: "plivo" | "telnyx" | "twilio";
+            /** @description Ultravox records this agent's calls; trigger-call and campaigns may override it with `record`. */
+            record_calls?: boolean;
         };
         DncNumberDto: {
             /** @description E.164. */
@@ -1143,6 +1193,8 @@ export interface components {
             metadata?: {
                 [key: string]: unknown;
             };
+            /** @description Record this call (true) or not (false), whatever the agent's `record_calls` says. */
+            record?: boolean;
         };
         TriggerCallResponseDto: {
             success: boolean;
@@ -1209,6 +1261,12 @@ export interface components {
             transcript: components["schemas"]["TranscriptTurnDto"][] | null;
             /** @description Seconds Ultravox charged (its `billedDuration`); 0 when it did not charge the call; null until billed. */
             billed_duration_seconds: number | null;
+            /**
+             * @description A Switchboard link to the call's recording that needs no other credential, valid for
+             *     RECORDING_LINK_TTL (a fresh one on every read); null when the call was not recorded or did not
+             *     connect. With an API key or JWT, `GET /api/v1/calls/{id}/recording` serves the same audio.
+             */
+            recording_url: string | null;
         };
         CallListResponseDto: {
             success: boolean;
@@ -1264,6 +1322,12 @@ export interface components {
             transcript: components["schemas"]["TranscriptTurnDto"][] | null;
             /** @description Seconds Ultravox charged (its `billedDuration`); 0 when it did not charge the call; null until billed. */
             billed_duration_seconds: number | null;
+            /**
+             * @description A Switchboard link to the call's recording that needs no other credential, valid for
+             *     RECORDING_LINK_TTL (a fresh one on every read); null when the call was not recorded or did not
+             *     connect. With an API key or JWT, `GET /api/v1/calls/{id}/recording` serves the same audio.
+             */
+            recording_url: string | null;
             /** @description Every step of the call, oldest first. */
             timeline: components["schemas"]["CallTimelineEntryDto"][];
         };
@@ -1307,6 +1371,8 @@ export interface components {
             } | null;
             /** @description Without it, each contact is called once. */
             retry?: components["schemas"]["RetryPolicyDto"];
+            /** @description Record this campaign's calls (true) or not (false); null or absent follows the agent's `record_calls`. */
+            record?: boolean | null;
         };
         CampaignStatsDto: {
             total: number;
@@ -1343,6 +1409,8 @@ export interface components {
                  */
                 end: string;
             } | null;
+            /** @description Whether its calls are recorded; null follows the agent's `record_calls`. */
+            record: boolean | null;
             retry: components["schemas"]["RetryPolicyDto"];
             stats: components["schemas"]["CampaignStatsDto"];
             /** Format: date-time */
@@ -1384,6 +1452,8 @@ export interface components {
             } | null;
             /** @description Without it, each contact is called once. */
             retry?: components["schemas"]["RetryPolicyDto"];
+            /** @description Record this campaign's calls (true) or not (false); null or absent follows the agent's `record_calls`. */
+            record?: boolean | null;
             max_concurrency?: number;
         };
         ImportContactDto: {
@@ -7478,6 +7548,453 @@ export interface operations {
                         error: components["schemas"]["ErrorDto"] & {
                             /** @enum {string} */
                             code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description Postgres or Redis unreachable (retry after `Retry-After` seconds), or unhealthy. Codes: `service_unavailable`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    RecordingsController_recording: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description One byte range, e.g. `bytes=0-1023`, `bytes=1024-` or `bytes=-1024` (206 with Content-Range) */
+                Range?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole recording */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/wav": string;
+                };
+            };
+            /** @description The range asked for, with Content-Range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/wav": string;
+                };
+            };
+            /** @description Invalid request (`validation_failed` has one `details` entry per field). Codes: `bad_request`, `validation_failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "bad_request" | "validation_failed";
+                        };
+                    };
+                };
+            };
+            /** @description Missing or invalid credentials. Codes: `unauthorized`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description Not allowed for this caller. Codes: `api_disabled`, `not_agency_user`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "api_disabled" | "not_agency_user";
+                        };
+                    };
+                };
+            };
+            /** @description Not found in this agency. Codes: `call_not_found`, `recording_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "call_not_found" | "recording_not_found";
+                        };
+                    };
+                };
+            };
+            /** @description A path segment is longer than 100 characters. Codes: `uri_too_long`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "uri_too_long";
+                        };
+                    };
+                };
+            };
+            /** @description Error. Codes: `range_not_satisfiable`. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "range_not_satisfiable";
+                        };
+                    };
+                };
+            };
+            /** @description Well-formed but not possible now. Codes: `ultravox_not_configured`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "ultravox_not_configured";
+                        };
+                    };
+                };
+            };
+            /** @description Over the API key’s rate limit; retry after `Retry-After` seconds. Codes: `rate_limited`. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "rate_limited";
+                        };
+                    };
+                };
+            };
+            /** @description Request line and headers larger than 16 KB. Codes: `headers_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "headers_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected error; `error_id` is also in the server’s log line. Codes: `internal_error`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description Ultravox unreachable, timed out or failing. Codes: `ultravox_unavailable`. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "ultravox_unavailable";
+                        };
+                    };
+                };
+            };
+            /** @description Postgres or Redis unreachable (retry after `Retry-After` seconds), or unhealthy. Codes: `service_unavailable`. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "service_unavailable";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    RecordingsController_signed: {
+        parameters: {
+            query?: {
+                /** @description When the link stops working, in Unix seconds. */
+                expires?: string;
+                /** @description HMAC-SHA256 of the call id and `expires`, base64url. */
+                signature?: string;
+            };
+            header?: {
+                /** @description One byte range, e.g. `bytes=0-1023`, `bytes=1024-` or `bytes=-1024` (206 with Content-Range) */
+                Range?: string;
+            };
+            path: {
+                callId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole recording */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/wav": string;
+                };
+            };
+            /** @description The range asked for, with Content-Range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/wav": string;
+                };
+            };
+            /** @description Invalid request (`validation_failed` has one `details` entry per field). Codes: `bad_request`, `validation_failed`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "bad_request" | "validation_failed";
+                        };
+                    };
+                };
+            };
+            /** @description Missing or invalid credentials. Codes: `invalid_recording_link`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "invalid_recording_link";
+                        };
+                    };
+                };
+            };
+            /** @description Not allowed for this caller. Codes: `recording_link_expired`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "recording_link_expired";
+                        };
+                    };
+                };
+            };
+            /** @description Not found in this agency. Codes: `recording_not_found`. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "recording_not_found";
+                        };
+                    };
+                };
+            };
+            /** @description A path segment is longer than 100 characters. Codes: `uri_too_long`. */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "uri_too_long";
+                        };
+                    };
+                };
+            };
+            /** @description Error. Codes: `range_not_satisfiable`. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "range_not_satisfiable";
+                        };
+                    };
+                };
+            };
+            /** @description Well-formed but not possible now. Codes: `ultravox_not_configured`. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "ultravox_not_configured";
+                        };
+                    };
+                };
+            };
+            /** @description Request line and headers larger than 16 KB. Codes: `headers_too_large`. */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "headers_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description Unexpected error; `error_id` is also in the server’s log line. Codes: `internal_error`. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description Ultravox unreachable, timed out or failing. Codes: `ultravox_unavailable`. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: false;
+                        error: components["schemas"]["ErrorDto"] & {
+                            /** @enum {string} */
+                            code?: "ultravox_unavailable";
                         };
                     };
                 };

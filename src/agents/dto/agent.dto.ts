@@ -1,5 +1,5 @@
 import { ApiProperty, OmitType, PartialType } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { CallingWindowDto, OptionalNested } from '../../common/calling-window/calling-window.dto';
 import { OptionalNotNull } from '../../common/dto/optional-not-null';
 import { IsE164 } from '../../common/phone';
@@ -30,15 +30,32 @@ export class CreateAgentDto {
   /** Overrides the agency's calling window; null or absent means any time. */
   @OptionalNested(() => CallingWindowDto)
   calling_window?: CallingWindowDto | null;
+
+  /**
+   * Ultravox records this agent's calls (`recording_url` in `call.completed` and the calls API);
+   * trigger-call and campaigns may override it with `record`.
+   */
+  @OptionalNotNull()
+  @IsBoolean()
+  record_calls?: boolean = false;
 }
 
-export class UpdateAgentDto extends PartialType(OmitType(CreateAgentDto, ['telephony_provider'] as const), {
-  // A null for a field that cannot be null is judged by its validators (400), not skipped.
-  skipNullProperties: false,
-}) {
+// Fields with a default are redefined without it: a PATCH that leaves them out keeps them.
+export class UpdateAgentDto extends PartialType(
+  OmitType(CreateAgentDto, ['telephony_provider', 'record_calls'] as const),
+  {
+    // A null for a field that cannot be null is judged by its validators (400), not skipped.
+    skipNullProperties: false,
+  },
+) {
   @OptionalNotNull()
   @IsIn(TELEPHONY_PROVIDERS)
   telephony_provider?: TelephonyProvider;
+
+  /** Ultravox records this agent's calls; trigger-call and campaigns may override it with `record`. */
+  @OptionalNotNull()
+  @IsBoolean()
+  record_calls?: boolean;
 }
 
 export class AgentDto {
@@ -65,6 +82,8 @@ export class AgentDto {
   context_variables: string[] | null;
   /** Why the agent could not be checked against Ultravox (set with `unverified` and `key_rejected`), else null. */
   warning: string | null;
+  /** Its calls are recorded unless trigger-call or the campaign says otherwise with `record`. */
+  record_calls: boolean;
   created_at: Date;
   updated_at: Date;
 }

@@ -133,6 +133,8 @@ export class DialService {
         },
       },
       firstSpeakerSettings: { user: { fallback: { delay: '5s', text: 'Hello?' } } },
+      // Always said, false too: the decision stored on the call wins over the Ultravox agent's own setting.
+      recordingEnabled: call.recordingEnabled,
     };
   }
 

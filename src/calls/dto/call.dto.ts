@@ -71,6 +71,12 @@ export class CallDto {
   billing_status: BillingStatus | null;
   /** Seconds Ultravox charged (its `billedDuration`); 0 when it did not charge the call; null until billed. */
   billed_duration_seconds: number | null;
+  /**
+   * A Switchboard link to the call's recording that needs no other credential, valid for
+   * RECORDING_LINK_TTL (a fresh one on every read); null when the call was not recorded or did not
+   * connect. With an API key or JWT, `GET /api/v1/calls/{id}/recording` serves the same audio.
+   */
+  recording_url: string | null;
 }
 
 export class CallWithTimelineDto extends CallDto {

@@ -32,6 +32,7 @@ const bodies: Record<string, unknown> = {
     email: 'ada@example.com',
     agent_id: AGENT,
     metadata: { b: 1, a: [2, { c: null }] },
+    record: true,
   },
   'a formatted international number': { phone: '+1 (555) 123-4567' },
   'a phone with a trailing newline': { phone: '+15551234567\n' },
@@ -42,6 +43,7 @@ const bodies: Record<string, unknown> = {
     email: null,
     agent_id: null,
     metadata: null,
+    record: null,
   },
   'no body': undefined,
   'a null body': null,
@@ -64,8 +66,19 @@ const bodies: Record<string, unknown> = {
   'metadata of 16 KB': { phone: '+15551234567', metadata: { k: 'x'.repeat(16 * 1024 - 8) } },
   'metadata over 16 KB': { phone: '+15551234567', metadata: { k: 'x'.repeat(16 * 1024 - 7) } },
   'metadata a long array': { phone: '+15551234567', metadata: ['x'.repeat(17 * 1024)] },
+  'record false': { phone: '+15551234567', record: false },
+  'record a string': { phone: '+15551234567', record: 'true' },
+  'record a number': { phone: '+15551234567', record: 1 },
   'an unknown field': { phone: '+15551234567', priority: 'high' },
-  'several bad fields at once': { phone: 'nope', email: 'x', agent_id: 'y', metadata: 3, extra: 1, other: 2 },
+  'several bad fields at once': {
+    phone: 'nope',
+    email: 'x',
+    agent_id: 'y',
+    metadata: 3,
+    record: 'y',
+    extra: 1,
+    other: 2,
+  },
 };
 
 describe('parseTriggerCall', () => {

@@ -6,7 +6,7 @@ import { validationFailed } from '../../common/errors/validation';
 import { strictE164 } from '../../common/phone';
 import { MAX_METADATA_BYTES, TriggerCallDto } from './trigger-call.dto';
 
-const FIELDS: ReadonlySet<string> = new Set(['phone', 'name', 'email', 'agent_id', 'metadata']);
+const FIELDS: ReadonlySet<string> = new Set(['phone', 'name', 'email', 'agent_id', 'metadata', 'record']);
 
 /**
  * The rules of TriggerCallDto's decorators, checked by hand: on the busiest route, class-transformer
@@ -25,7 +25,7 @@ export function parseTriggerCall(body: unknown): TriggerCallDto {
   };
   const phone = typeof input.phone === 'string' ? strictE164(input.phone) : null;
   if (phone === null) fail('phone', ['phone must be an E.164 phone number such as +15551234567']);
-  const { name, email, agent_id: agentId, metadata } = input;
+  const { name, email, agent_id: agentId, metadata, record } = input;
   if (name != null) {
     fail('name', [
       ...maxLength('name', name, 200),
@@ -47,6 +47,7 @@ export function parseTriggerCall(body: unknown): TriggerCallDto {
       ...(isObject(metadata) ? [] : ['metadata must be a JSON object']),
     ]);
   }
+  if (record != null && typeof record !== 'boolean') fail('record', ['record must be a boolean value']);
   if (details.length > 0) throw validationFailed(details);
   return { ...input, phone } as TriggerCallDto;
 }

@@ -1,4 +1,5 @@
 import {
+  IsBoolean,
   IsEmail,
   IsObject,
   IsOptional,
@@ -52,6 +53,11 @@ export class TriggerCallDto {
   @IsObject({ message: 'metadata must be a JSON object' })
   @IsSmallJsonObject()
   metadata?: Record<string, unknown>;
+
+  /** Record this call (true) or not (false), whatever the agent's `record_calls` says. */
+  @IsOptional()
+  @IsBoolean()
+  record?: boolean;
 }
 
 export class TriggerCallResponseDto {

@@ -16,6 +16,8 @@ export interface NewCall {
   email: string | null;
   metadata: object | null;
   scheduledFor: Date | null;
+  /** Record it (true) or not (false); null follows the agent's `record_calls`. */
+  record: boolean | null;
   /** Detail of the call's first timeline entry. */
   note: string | null;
 }
@@ -55,13 +57,13 @@ const INSERT_CALLS = statement(
   `WITH input AS (
      SELECT * FROM json_to_recordset($1::json) AS x(
        id uuid, agency_id uuid, agent_id uuid, campaign_id uuid, status text, phone_number text,
-       name text, email text, metadata json, scheduled_for timestamptz, note text)
+       name text, email text, metadata json, scheduled_for timestamptz, record boolean, note text)
    ), call AS (
      INSERT INTO calls (id, agency_id, agent_id, campaign_id, direction, status, phone_number, name,
-                        email, metadata, scheduled_for)
-     SELECT id, agency_id, agent_id, campaign_id, 'outbound', status, phone_number, name, email,
-            metadata, scheduled_for
-       FROM input
+                        email, metadata, scheduled_for, recording_enabled)
+     SELECT input.id, input.agency_id, input.agent_id, campaign_id, 'outbound', status, input.phone_number,
+            input.name, email, metadata, scheduled_for, coalesce(input.record, agent.record_calls, false)
+       FROM input LEFT JOIN agents agent ON agent.id = input.agent_id
      RETURNING id, agency_id, status
    )
    INSERT INTO call_events (agency_id, call_id, source, event, detail)
@@ -187,6 +189,7 @@ export class CallTransitionsRepository {
       email: call.email,
       metadata: call.metadata,
       scheduled_for: call.scheduledFor,
+      record: call.record,
       note: call.note,
     }));
     const stored = await runSql<{ call_id: string }>(db, INSERT_CALLS, [JSON.stringify(rows)]);

@@ -3,6 +3,11 @@ import type { Call } from '../call.entity';
 import type { CallTransitionsRepository } from './call-transitions.repository';
 import { CallTransitions } from './call-transitions.service';
 import { Metrics } from '../../metrics/metrics';
+import { Clock } from '../../common/clock';
+import { buildAppConfig } from '../../config/app-config';
+import { RecordingLinks } from '../recordings/recording-links';
+
+const TEST_ENV = { JWT_SECRET: 'x'.repeat(32), ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64') };
 
 const tx = { tx: true };
 
@@ -41,6 +46,7 @@ function setUp(callEnded = false) {
     calls as unknown as CallTransitionsRepository,
     outbox as unknown as WebhookOutbox,
     new Metrics(false),
+    new RecordingLinks(buildAppConfig(TEST_ENV), new Clock()),
   );
   const ended = jest.fn();
   transitions.onCampaignCallEnded(ended);

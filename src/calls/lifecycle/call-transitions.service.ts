@@ -4,6 +4,7 @@ import { Metrics } from '../../metrics/metrics';
 import { WebhookOutbox } from '../../webhooks/delivery/webhook-outbox.service';
 import { Call } from '../call.entity';
 import { callEventFields } from '../call-payload';
+import { RecordingLinks } from '../recordings/recording-links';
 import { CallChanges, CallTransitionsRepository, CreatedCall, NewCall } from './call-transitions.repository';
 
 export type { CreatedCall, NewCall } from './call-transitions.repository';
@@ -37,6 +38,7 @@ export class CallTransitions {
     private readonly calls: CallTransitionsRepository,
     private readonly outbox: WebhookOutbox,
     private readonly metrics: Metrics,
+    private readonly recordingLinks: RecordingLinks,
   ) {}
 
   /**
@@ -145,7 +147,9 @@ export class CallTransitions {
       const agentName = await this.calls.agentName(tx, call.agentId);
       const detail = [call.failureReason, note].filter(Boolean).join('; ');
       await this.calls.note(tx, call, event, detail || null);
-      await emit(call.agencyId, event, callEventFields(call, agentName));
+      // The link's lifetime counts from now: the payload is stored as it is sent.
+      const recordingUrl = this.recordingLinks.urlFor(call);
+      await emit(call.agencyId, event, callEventFields(call, agentName, recordingUrl));
       return call.campaignId;
     });
     if (campaignId === undefined) return false;

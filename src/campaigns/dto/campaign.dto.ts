@@ -2,6 +2,7 @@ import { OmitType, PartialType } from '@nestjs/swagger';
 import {
   ArrayUnique,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsNotEmpty,
@@ -62,6 +63,11 @@ export class CreateCampaignDto {
   /** Without it, each contact is called once. */
   @OptionalNested(() => RetryPolicyDto)
   retry?: RetryPolicyDto;
+
+  /** Record this campaign's calls (true) or not (false); null or absent follows the agent's `record_calls`. */
+  @IsOptional()
+  @IsBoolean()
+  record?: boolean | null;
 }
 
 export class UpdateCampaignDto extends PartialType(
@@ -99,6 +105,8 @@ export class CampaignDto {
   paused_reason: string | null;
   max_concurrency: number;
   calling_window: CallingWindowDto | null;
+  /** Whether its calls are recorded; null follows the agent's `record_calls`. */
+  record: boolean | null;
   retry: RetryPolicyDto;
   stats: CampaignStatsDto;
   created_at: Date;

@@ -10,6 +10,7 @@ import { DeliveryRecovery1763990000000 } from './1763990000000-delivery-recovery
 import { CallReconciliation1764000000000 } from './1764000000000-call-reconciliation';
 import { AgentUltravoxCheck1764200000000 } from './1764200000000-agent-ultravox-check';
 import { UltravoxAccountChecks1764300000000 } from './1764300000000-ultravox-account-checks';
+import { CallRecordings1764400000000 } from './1764400000000-call-recordings';
 import { CallBilling1764500000000 } from './1764500000000-call-billing';
 import { CallUsage1764510000000 } from './1764510000000-call-usage';
 
@@ -27,6 +28,7 @@ export const migrations = [
   CallReconciliation1764000000000,
   AgentUltravoxCheck1764200000000,
   UltravoxAccountChecks1764300000000,
+  CallRecordings1764400000000,
   CallBilling1764500000000,
   CallUsage1764510000000,
 ];
