@@ -14,6 +14,7 @@ const AGENT_FIELDS = [
   'ultravox_checked_at',
   'context_variables',
   'warning',
+  'record_calls',
   'created_at',
   'updated_at',
 ].sort();
@@ -62,6 +63,7 @@ describe('Agents CRUD (CONTRACT §7)', () => {
         ultravox_checked_at: null,
         context_variables: null,
         warning: null,
+        record_calls: false,
         created_at: expect.any(String),
         updated_at: expect.any(String),
       });

@@ -89,6 +89,7 @@ describe('a call end to end: trigger → Ultravox → webhooks → call.complete
       ]),
       metadata,
       campaign_id: null,
+      recording_url: null,
     });
     expect(JSON.stringify(completed.metadata)).toBe(JSON.stringify(metadata));
     expect(

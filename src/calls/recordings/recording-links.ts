@@ -51,9 +51,10 @@ export class RecordingLinks {
   /** Checks a link's signature (constant time) and then its expiry. */
   verify(callId: string, expires: string | undefined, signature: string | undefined): LinkVerdict {
     if (!expires || !signature || !EXPIRES.test(expires) || !SIGNATURE.test(signature)) return 'invalid';
-    const given = Buffer.from(signature, 'base64url');
+    // Compared as text, so only the one canonical encoding of a signature is accepted.
+    const given = Buffer.from(signature, 'ascii');
     const valid = this.keys.some((key) =>
-      timingSafeEqual(Buffer.from(sign(key, callId, Number(expires)), 'base64url'), given),
+      timingSafeEqual(Buffer.from(sign(key, callId, Number(expires)), 'ascii'), given),
     );
     if (!valid) return 'invalid';
     return Number(expires) * 1000 <= this.clock.now().getTime() ? 'expired' : 'valid';
