@@ -682,7 +682,16 @@ describe('POST /api/trigger-call and the calls API (CONTRACT §5.3, §5.6)', () 
       });
 
       await waitForStatus(agency, callId, 'completed');
-      const body = (await getCall(`Bearer ${agency.apiKey}`, callId).expect(200)).body;
+      // Ultravox bills the call after it ended (call.billed): wait for that too, so that this read and
+      // the list's below see the call settled.
+      const body = await waitFor(
+        async () => {
+          const read = (await getCall(`Bearer ${agency.apiKey}`, callId).expect(200)).body;
+          return read.data.billing_status === 'billed' && read;
+        },
+        20_000,
+        'the call billed',
+      );
       expect(body.success).toBe(true);
       const call = body.data;
       for (const field of [
@@ -704,6 +713,9 @@ describe('POST /api/trigger-call and the calls API (CONTRACT §5.3, §5.6)', () 
         'summary',
         'sentiment',
         'transcript',
+        'recording_url',
+        'billing_status',
+        'billed_duration_seconds',
         'timeline',
       ]) {
         expect(call).toHaveProperty(field);
@@ -730,6 +742,9 @@ describe('POST /api/trigger-call and the calls API (CONTRACT §5.3, §5.6)', () 
           expect.objectContaining({ role: 'agent', content: expect.any(String) }),
           expect.objectContaining({ role: 'human', content: expect.any(String) }),
         ]),
+        recording_url: null,
+        billing_status: 'billed',
+        billed_duration_seconds: expect.any(Number),
       });
       const simCall = sim.calls().calls.find((c) => c.call.metadata.switchboard_call_id === callId);
       expect(call.ultravox_call_id).toBe(simCall?.call.callId);
