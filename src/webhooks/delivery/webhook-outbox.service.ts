@@ -109,8 +109,8 @@ export class WebhookOutbox {
     try {
       const { run, probes } = await this.gate.admit(deliveries);
       await this.addJobs([
-        ...run.map((ref) => this.job(ref, 0)),
-        ...probes.map(({ ref, wakeInMs }) => this.job(ref, wakeInMs)),
+        ...run.map((ref) => this.job(ref)),
+        ...probes.map(({ ref, wakeInMs }) => this.probeJob(ref, wakeInMs)),
       ]);
       // A slot handed to a probe before its delayed job existed: wake the job now.
       const refs = probes.map(({ ref }) => ref);
@@ -131,7 +131,7 @@ export class WebhookOutbox {
   async handOut(handed: readonly Handed[]): Promise<void> {
     if (handed.length === 0) return;
     try {
-      await this.addJobs(handed.filter((h) => !h.hasJob).map((h) => this.job(h.ref, 0)));
+      await this.addJobs(handed.filter((h) => !h.hasJob).map((h) => this.job(h.ref)));
       // A job that is not delayed any more (it woke by itself) runs on its reserved slot anyway.
       await Promise.all(handed.filter((h) => h.hasJob).map((h) => promoteById(this.queue, h.ref.deliveryId)));
     } catch (err) {
@@ -143,7 +143,7 @@ export class WebhookOutbox {
   async scheduleProbe({ ref, hasJob }: Handed, wakeInMs: number): Promise<void> {
     try {
       if (hasJob) await (await this.queue.getJob(ref.deliveryId))?.changeDelay(wakeInMs);
-      else await this.addJobs([this.job(ref, wakeInMs)]);
+      else await this.addJobs([this.probeJob(ref, wakeInMs)]);
     } catch (err) {
       this.warnEnqueueFailed(err, 1);
     }
@@ -185,11 +185,19 @@ export class WebhookOutbox {
     }
   }
 
-  private job({ deliveryId, endpointId }: DeliveryRef, delay: number): BulkJobs<DeliverJob>[number] {
+  /** A job that holds its endpoint's slot already (it runs without asking the gate). */
+  private job({ deliveryId, endpointId }: DeliveryRef): BulkJobs<DeliverJob>[number] {
     const opts = this.jobOptions(deliveryId);
-    return delay
-      ? { name: JOBS.deliver, data: { deliveryId, endpointId }, opts: { ...opts, delay } }
-      : { name: JOBS.deliver, data: { deliveryId, endpointId, reserved: true }, opts };
+    return { name: JOBS.deliver, data: { deliveryId, endpointId, reserved: true }, opts };
+  }
+
+  /** A paused endpoint's probe: it asks the gate for the probe's slot when it wakes. */
+  private probeJob({ deliveryId, endpointId }: DeliveryRef, delay: number): BulkJobs<DeliverJob>[number] {
+    return {
+      name: JOBS.deliver,
+      data: { deliveryId, endpointId },
+      opts: { ...this.jobOptions(deliveryId), delay },
+    };
   }
 
   private warnEnqueueFailed(err: unknown, count: number): void {
