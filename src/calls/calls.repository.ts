@@ -66,8 +66,7 @@ const POSTPONE_RECONCILE = statement(
  */
 const RECORD_BILLING = statement(
   'calls_record_billing',
-  `UPDATE calls SET billing_status = $2, billed_duration_seconds = $3, billing_check_at = NULL,
-                    duration_seconds = coalesce(duration_seconds, $4)
+  `UPDATE calls SET billing_status = $2, billed_duration_seconds = $3, billing_check_at = NULL
     WHERE id = $1`,
 );
 
@@ -244,13 +243,9 @@ export class CallsRepository {
     await runSql(this.db, POSTPONE_RECONCILE, [id, at]);
   }
 
-  /** Ultravox's final billing of the call (call.billed, or read back), with its duration when none is stored yet. */
-  async recordBilling(
-    id: string,
-    billing: FinalBilling,
-    durationIfUnknown: number | null = null,
-  ): Promise<void> {
-    await runSql(this.db, RECORD_BILLING, [id, billing.status, billing.billedSeconds, durationIfUnknown]);
+  /** Ultravox's final billing of the call (call.billed, or read back). */
+  async recordBilling(id: string, billing: FinalBilling): Promise<void> {
+    await runSql(this.db, RECORD_BILLING, [id, billing.status, billing.billedSeconds]);
   }
 
   /** The call ended at Ultravox and its billing is to come (unless it already came). */
