@@ -12,6 +12,7 @@ import { AllowedMethods } from './common/errors/allowed-methods';
 import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './common/errors/framework-errors';
 import { validationFailed } from './common/errors/validation';
 import { basicAuthMatches } from './common/http/basic-auth';
+import { drainOnClose } from './common/http/drain-on-close';
 import { ErrorDto } from './common/errors/error-body.dto';
 import { foreignErrorBody } from './common/errors/foreign-error-body';
 import { findUnstorableInput } from './common/http/storable-input';
@@ -52,6 +53,7 @@ export function configureApp(app: NestFastifyApplication): void {
   app.useLogger(app.get(Logger));
   app.enableShutdownHooks();
   const fastify = app.getHttpAdapter().getInstance();
+  drainOnClose(fastify);
 
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
