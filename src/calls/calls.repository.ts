@@ -66,7 +66,8 @@ const POSTPONE_RECONCILE = statement(
  */
 const RECORD_BILLING = statement(
   'calls_record_billing',
-  `UPDATE calls SET billing_status = $2, billed_duration_seconds = $3, billing_check_at = NULL
+  `UPDATE calls SET billing_status = $2, billed_duration_seconds = $3, billing_check_at = NULL,
+                    duration_seconds = coalesce(duration_seconds, $4)
     WHERE id = $1`,
 );
 
@@ -243,9 +244,13 @@ export class CallsRepository {
     await runSql(this.db, POSTPONE_RECONCILE, [id, at]);
   }
 
-  /** Ultravox's final billing of the call (call.billed, or read back). */
-  async recordBilling(id: string, billing: FinalBilling): Promise<void> {
-    await runSql(this.db, RECORD_BILLING, [id, billing.status, billing.billedSeconds]);
+  /** Ultravox's final billing of the call (call.billed, or read back), with its duration when none is stored yet. */
+  async recordBilling(
+    id: string,
+    billing: FinalBilling,
+    durationIfUnknown: number | null = null,
+  ): Promise<void> {
+    await runSql(this.db, RECORD_BILLING, [id, billing.status, billing.billedSeconds, durationIfUnknown]);
   }
 
   /** The call ended at Ultravox and its billing is to come (unless it already came). */

@@ -72,9 +72,13 @@ export class CallLifecycleService {
     } else if (body.event === 'call.ended') {
       await this.ended(call, body.call);
     } else if (body.event === 'call.billed') {
-      // Billing only: never a status change, so never a second terminal event nor a delivery.
-      if (call.durationSeconds === null) await this.calls.recordDuration(call.id, durationSeconds(body.call));
-      await this.billing(call.id, body.call);
+      // Billing only (and the duration, when call.ended did not carry it): never a status change, so
+      // never a second terminal event nor a delivery.
+      await this.billing(
+        call.id,
+        body.call,
+        call.durationSeconds === null ? durationSeconds(body.call) : null,
+      );
     }
     await this.events.markProcessed(row.id, call.id);
     this.metrics.eventProcessed(row.createdAt);
@@ -171,10 +175,15 @@ export class CallLifecycleService {
    * The billing a Call object shows: final → stored; pending → awaited (call.billed, or else the
    * BillingReconciler reads the call back).
    */
-  private async billing(callId: string, remote: UltravoxCall): Promise<void> {
+  private async billing(
+    callId: string,
+    remote: UltravoxCall,
+    unknownDuration: number | null = null,
+  ): Promise<void> {
     const billing = finalBilling(remote);
-    if (billing) await this.calls.recordBilling(callId, billing);
-    else await this.calls.awaitBilling(callId);
+    if (billing) return this.calls.recordBilling(callId, billing, unknownDuration);
+    await this.calls.awaitBilling(callId);
+    if (unknownDuration !== null) await this.calls.recordDuration(callId, unknownDuration);
   }
 
   /**
