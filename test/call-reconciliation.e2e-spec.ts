@@ -112,8 +112,12 @@ describe('calls whose Ultravox webhooks are lost end through reconciliation (CON
     expect(failed).toMatchObject({ failure_reason: 'ultravox_call_not_found' });
     const call = await callOf(callId);
     expect(call).toMatchObject({ status: 'failed', failure_reason: 'ultravox_call_not_found' });
+    // The line gives the failure reason, then how it was learnt.
     expect(call.timeline).toContainEqual(
-      expect.objectContaining({ event: 'call.failed', detail: expect.stringMatching(/reconciliation/) }),
+      expect.objectContaining({
+        event: 'call.failed',
+        detail: expect.stringMatching(/^ultravox_call_not_found; .*reconciliation/),
+      }),
     );
     expect(terminalsFor(callId)).toHaveLength(1);
   });

@@ -24,6 +24,23 @@ const SELECT_DUE = statement(
   { reusePlan: false },
 );
 
+/**
+ * The call an Ultravox event is about: ours by the id in its metadata ($2, may be null), else by its
+ * Ultravox call id ($3); only what processing the event needs.
+ */
+const SELECT_FOR_EVENT = statement(
+  'calls_select_for_event',
+  `SELECT id, agency_id AS "agencyId", status, duration_seconds AS "durationSeconds",
+          ultravox_call_id AS "ultravoxCallId"
+     FROM calls
+    WHERE agency_id = $1 AND (id = $2::uuid OR ultravox_call_id = $3)
+    ORDER BY id = $2::uuid DESC NULLS LAST
+    LIMIT 1`,
+);
+
+/** What processing an Ultravox event needs to know of its call. */
+export type CallForEvent = Pick<Call, 'id' | 'agencyId' | 'status' | 'durationSeconds' | 'ultravoxCallId'>;
+
 const RECORD_DURATION = statement(
   'calls_record_duration',
   `UPDATE calls SET duration_seconds = $2 WHERE id = $1 AND duration_seconds IS NULL`,
@@ -175,8 +192,14 @@ export class CallsRepository {
     return this.findById(this.db, id);
   }
 
-  findByUltravoxCallId(agencyId: string, ultravoxCallId: string): Promise<Call | null> {
-    return this.db.getRepository(Call).findOneBy({ ultravoxCallId, agencyId });
+  /** The agency's call with our id `ours` (from the Ultravox call's metadata), else with this Ultravox call id. */
+  async findForEvent(
+    agencyId: string,
+    ours: string | null,
+    ultravoxCallId: string,
+  ): Promise<CallForEvent | null> {
+    const [call] = await runSql<CallForEvent>(this.db, SELECT_FOR_EVENT, [agencyId, ours, ultravoxCallId]);
+    return call ?? null;
   }
 
   /** The agency and agent a call is dialed for (the agent null when it was deleted). */

@@ -12,7 +12,7 @@ import { finalBilling } from '../billing';
 import { Call } from '../call.entity';
 import { summaryCheckJob } from '../call-jobs';
 import { classifyEnd, durationSeconds, mapTranscript, sentimentOf } from '../call-outcome';
-import { CallsRepository } from '../calls.repository';
+import { CallForEvent, CallsRepository } from '../calls.repository';
 import { CALL_ID_METADATA_KEY } from '../dial/dial.service';
 import { UltravoxEventsRepository } from '../ingest/ultravox-events.repository';
 import { CallTransitions } from './call-transitions.service';
@@ -191,10 +191,10 @@ export class CallLifecycleService {
    * when it ran on one of the agency's agents (CONTRACT §7): a console test call or another program on
    * the same Ultravox account gives null, and is neither recorded nor forwarded.
    */
-  private async findOrCreateCall(agencyId: string, remote: UltravoxCall): Promise<Call | null> {
-    const ours = remote.metadata?.[CALL_ID_METADATA_KEY];
-    let call = ours && isUUID(ours) ? await this.calls.findInAgency(agencyId, ours) : null;
-    call ??= await this.calls.findByUltravoxCallId(agencyId, remote.callId);
+  private async findOrCreateCall(agencyId: string, remote: UltravoxCall): Promise<CallForEvent | null> {
+    const metadataId = remote.metadata?.[CALL_ID_METADATA_KEY];
+    const ours = metadataId && isUUID(metadataId) ? metadataId : null;
+    const call = await this.calls.findForEvent(agencyId, ours, remote.callId);
     if (call) {
       if (!call.ultravoxCallId) {
         await this.transitions.attachUltravoxCall(
@@ -209,7 +209,7 @@ export class CallLifecycleService {
     const agentId = ultravoxAgentId ? await this.calls.agentIdOf(agencyId, ultravoxAgentId) : null;
     if (!agentId) return null;
     await this.transitions.inboundSeen(agencyId, agentId, remote.callId, callerNumberOf(remote));
-    const created = await this.calls.findByUltravoxCallId(agencyId, remote.callId);
+    const created = await this.calls.findForEvent(agencyId, null, remote.callId);
     if (!created) throw new Error(`call for Ultravox call ${remote.callId} not found after creating it`);
     return created;
   }

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, Not } from 'typeorm';
-import { Agent } from '../../agents/agent.entity';
+import { DataSource } from 'typeorm';
 import { batchPerTick } from '../../database/batch-per-tick';
 import { Db, literals, runSql, statement, Tx } from '../../database/sql';
-import { Call, CallEvent, CallStatus, TERMINAL_STATUSES } from '../call.entity';
+import { Call, CallStatus, TERMINAL_STATUSES } from '../call.entity';
 
 export interface NewCall {
   agencyId: string;
@@ -44,9 +43,26 @@ export type CallChanges = Partial<
   >
 >;
 
+/** A call as a status change left it, with what its webhook event's payload needs besides. */
+export type ChangedCall = Call & { agentName: string | null };
+
 const CLAIMABLE = literals<CallStatus>('queued', 'scheduled');
 const LIVE = literals<CallStatus>('dialing', 'in_progress');
 const SWITCHBOARD = `'switchboard'`;
+
+/** Every column of `calls` (qualified, for UPDATE … FROM), as the Call entity's properties. */
+const CALL_COLUMNS = `calls.id, calls.agency_id AS "agencyId", calls.agent_id AS "agentId",
+  calls.campaign_id AS "campaignId", calls.direction, calls.status, calls.failure_reason AS "failureReason",
+  calls.phone_number AS "phoneNumber", calls.name, calls.email, calls.metadata,
+  calls.ultravox_call_id AS "ultravoxCallId", calls.scheduled_for AS "scheduledFor",
+  calls.dial_attempts AS "dialAttempts", calls.dialed_at AS "dialedAt", calls.started_at AS "startedAt",
+  calls.ended_at AS "endedAt", calls.duration_seconds AS "durationSeconds", calls.end_reason AS "endReason",
+  calls.summary, calls.short_summary AS "shortSummary", calls.sentiment, calls.transcript,
+  calls.recording_enabled AS "recordingEnabled", calls.reconcile_at AS "reconcileAt",
+  calls.reconcile_checks AS "reconcileChecks", calls.max_duration_seconds AS "maxDurationSeconds",
+  calls.billing_status AS "billingStatus", calls.billed_duration_seconds AS "billedDurationSeconds",
+  calls.billing_check_at AS "billingCheckAt", calls.billing_checks AS "billingChecks",
+  calls.created_at AS "createdAt", calls.updated_at AS "updatedAt"`;
 
 /**
  * Calls and the first line of each one's timeline, in one statement (atomic on its own, so no
@@ -69,6 +85,42 @@ const INSERT_CALLS = statement(
    INSERT INTO call_events (agency_id, call_id, source, event, detail)
    SELECT call.agency_id, call.id, ${SWITCHBOARD}, call.status, input.note FROM call JOIN input USING (id)
    RETURNING call_id`,
+);
+
+/**
+ * A live call's change of status (CallChanges as a JSON object: only the keys present are set) with its
+ * timeline line, in one statement; RETURNING the whole call (as the Call entity's properties) and its
+ * agent's name, which the event's payload needs. $3: only if it has not started. $5: the line's note,
+ * after the failure reason.
+ */
+const CHANGE_LIVE_CALL = statement(
+  'calls_change_live_call',
+  `WITH input AS (SELECT $2::jsonb AS c),
+   changed AS (
+     UPDATE calls SET
+       status = coalesce(c->>'status', status),
+       failure_reason = CASE WHEN c ? 'failureReason' THEN c->>'failureReason' ELSE failure_reason END,
+       started_at = CASE WHEN c ? 'startedAt' THEN (c->>'startedAt')::timestamptz ELSE started_at END,
+       ended_at = CASE WHEN c ? 'endedAt' THEN (c->>'endedAt')::timestamptz ELSE ended_at END,
+       duration_seconds =
+         CASE WHEN c ? 'durationSeconds' THEN (c->>'durationSeconds')::integer ELSE duration_seconds END,
+       end_reason = CASE WHEN c ? 'endReason' THEN c->>'endReason' ELSE end_reason END,
+       summary = CASE WHEN c ? 'summary' THEN c->>'summary' ELSE summary END,
+       short_summary = CASE WHEN c ? 'shortSummary' THEN c->>'shortSummary' ELSE short_summary END,
+       sentiment = CASE WHEN c ? 'sentiment' THEN c->>'sentiment' ELSE sentiment END,
+       transcript = CASE WHEN c ? 'transcript' THEN nullif(c->'transcript', 'null'::jsonb) ELSE transcript END,
+       updated_at = now()
+       FROM input
+      WHERE calls.id = $1 AND calls.status NOT IN (${literals<CallStatus>(...TERMINAL_STATUSES)})
+        AND (NOT $3::boolean OR calls.started_at IS NULL)
+     RETURNING ${CALL_COLUMNS}
+   ), noted AS (
+     INSERT INTO call_events (agency_id, call_id, source, event, detail)
+     SELECT "agencyId", id, ${SWITCHBOARD}, $4,
+            nullif(concat_ws('; ', nullif("failureReason", ''), nullif($5::text, '')), '')
+       FROM changed
+   )
+   SELECT changed.*, agent.name AS "agentName" FROM changed LEFT JOIN agents agent ON agent.id = changed."agentId"`,
 );
 
 /** A call Switchboard did not place, first seen in its Ultravox webhook; at most once per Ultravox call. */
@@ -246,44 +298,25 @@ export class CallTransitionsRepository {
   }
 
   /**
-   * Applies `changes` if the call has not ended (and, with `notStartedOnly`, has not started); the call
-   * as it is then, or null when nothing changed.
+   * Applies `changes` if the call has not ended (and, with `notStartedOnly`, has not started) and writes
+   * its timeline line (`event`, the failure reason and `note`), in one statement; the call as it is
+   * then, with its agent's name, or null when nothing changed.
    */
   async changeLiveCall(
     tx: Tx,
     callId: string,
-    changes: CallChanges,
+    changes: CallChanges & Pick<Call, 'status'>,
     notStartedOnly: boolean,
-  ): Promise<Call | null> {
-    const qb = tx
-      .createQueryBuilder()
-      .update(Call)
-      .set(changes)
-      .where({ id: callId, status: Not(In(TERMINAL_STATUSES)) });
-    if (notStartedOnly) qb.andWhere('started_at IS NULL');
-    const { affected } = await qb.execute();
-    if (!affected) return null;
-    return tx.findOneByOrFail(Call, { id: callId });
-  }
-
-  async agentName(tx: Tx, agentId: string | null): Promise<string | null> {
-    if (!agentId) return null;
-    return (await tx.findOneBy(Agent, { id: agentId }))?.name ?? null;
-  }
-
-  /** A line in the call's timeline. */
-  async note(
-    tx: Tx,
-    call: Pick<Call, 'id' | 'agencyId'>,
     event: string,
-    detail: string | null,
-  ): Promise<void> {
-    await tx.insert(CallEvent, {
-      agencyId: call.agencyId,
-      callId: call.id,
-      source: 'switchboard',
+    note: string | null,
+  ): Promise<ChangedCall | null> {
+    const [call] = await runSql<ChangedCall>(tx, CHANGE_LIVE_CALL, [
+      callId,
+      JSON.stringify(changes),
+      notStartedOnly,
       event,
-      detail,
-    });
+      note,
+    ]);
+    return call ?? null;
   }
 }

@@ -1,6 +1,6 @@
 import type { WebhookOutbox } from '../../webhooks/delivery/webhook-outbox.service';
 import type { Call } from '../call.entity';
-import type { CallTransitionsRepository } from './call-transitions.repository';
+import type { CallTransitionsRepository, ChangedCall } from './call-transitions.repository';
 import { CallTransitions } from './call-transitions.service';
 import { Metrics } from '../../metrics/metrics';
 import { Clock } from '../../common/clock';
@@ -11,8 +11,9 @@ const TEST_ENV = { JWT_SECRET: 'x'.repeat(32), ENCRYPTION_KEY: Buffer.alloc(32, 
 
 const tx = { tx: true };
 
-function callRow(changes: Partial<Call>): Call {
+function callRow(changes: Partial<Call>): ChangedCall {
   return {
+    agentName: 'Ava',
     id: 'call-1',
     agencyId: 'agency-1',
     agentId: 'agent-1',
@@ -26,17 +27,18 @@ function callRow(changes: Partial<Call>): Call {
     startedAt: null,
     endedAt: null,
     ...changes,
-  } as Call;
+  } as ChangedCall;
 }
 
-/** The repository as the one place calls change; `changeLiveCall` answers null when the call had ended. */
+/**
+ * The repository as the one place calls change (with their timeline line, in the same statement);
+ * `changeLiveCall` answers null when the call had ended.
+ */
 function setUp(callEnded = false) {
   const calls = {
     changeLiveCall: jest.fn(async (_tx: unknown, _id: string, changes: Partial<Call>) =>
       callEnded ? null : callRow(changes),
     ),
-    agentName: jest.fn(async () => 'Ava'),
-    note: jest.fn(async () => undefined),
   };
   const emit = jest.fn(async () => []);
   const outbox = {
@@ -56,18 +58,14 @@ function setUp(callEnded = false) {
 describe('CallTransitions', () => {
   it('failed: the change, its timeline line and call.failed in one transaction; the campaign is told', async () => {
     const { calls, emit, transitions, ended } = setUp();
-    await expect(transitions.failed('call-1', 'ultravox_rejected_key')).resolves.toBe(true);
+    await expect(transitions.failed('call-1', 'ultravox_rejected_key', {}, 'a note')).resolves.toBe(true);
     expect(calls.changeLiveCall).toHaveBeenCalledWith(
       tx,
       'call-1',
       expect.objectContaining({ status: 'failed', failureReason: 'ultravox_rejected_key' }),
       false,
-    );
-    expect(calls.note).toHaveBeenCalledWith(
-      tx,
-      expect.objectContaining({ id: 'call-1' }),
       'call.failed',
-      'ultravox_rejected_key',
+      'a note',
     );
     expect(emit).toHaveBeenCalledWith(
       'agency-1',
@@ -89,15 +87,16 @@ describe('CallTransitions', () => {
       'call-1',
       expect.objectContaining({ status: 'in_progress' }),
       true,
+      'call.started',
+      null,
     );
     expect(emit).toHaveBeenCalledWith('agency-1', 'call.started', expect.anything());
     expect(ended).not.toHaveBeenCalled();
   });
 
-  it('a call that already ended changes nothing: no line, no event, nobody told', async () => {
-    const { calls, emit, transitions, ended } = setUp(true);
+  it('a call that already ended changes nothing: no event, nobody told', async () => {
+    const { emit, transitions, ended } = setUp(true);
     await expect(transitions.completed('call-1', {} as never)).resolves.toBe(false);
-    expect(calls.note).not.toHaveBeenCalled();
     expect(emit).not.toHaveBeenCalled();
     expect(ended).not.toHaveBeenCalled();
   });

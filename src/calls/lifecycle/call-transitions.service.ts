@@ -137,19 +137,16 @@ export class CallTransitions {
   private async transition(
     callId: string,
     event: 'call.started' | 'call.completed' | 'call.failed',
-    changes: CallChanges,
+    changes: CallChanges & Pick<Call, 'status'>,
     notStartedOnly = false,
     note?: string,
   ): Promise<boolean> {
     const campaignId = await this.outbox.transaction(async (tx, emit) => {
-      const call = await this.calls.changeLiveCall(tx, callId, changes, notStartedOnly);
+      const call = await this.calls.changeLiveCall(tx, callId, changes, notStartedOnly, event, note ?? null);
       if (!call) return undefined;
-      const agentName = await this.calls.agentName(tx, call.agentId);
-      const detail = [call.failureReason, note].filter(Boolean).join('; ');
-      await this.calls.note(tx, call, event, detail || null);
       // The link's lifetime counts from now: the payload is stored as it is sent.
       const recordingUrl = this.recordingLinks.urlFor(call);
-      await emit(call.agencyId, event, callEventFields(call, agentName, recordingUrl));
+      await emit(call.agencyId, event, callEventFields(call, call.agentName, recordingUrl));
       return call.campaignId;
     });
     if (campaignId === undefined) return false;
