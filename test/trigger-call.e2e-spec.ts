@@ -618,11 +618,53 @@ describe('POST /api/trigger-call and the calls API (CONTRACT §5.3, §5.6)', () 
       expect(failed).toMatchObject({ status: 'failed', failure_reason: 'busy' });
     });
 
+    it('filters by billing_status and by creation time (from inclusive, to exclusive)', async () => {
+      const agency = await callingAgency(t);
+      const auth = `Bearer ${agency.apiKey}`;
+      const answered = (await trigger(t, agency.apiKey, { phone: '+15551230001' }).expect(200)).body
+        .call_id as string;
+      const busy = (await trigger(t, agency.apiKey, { phone: '+15557770486' }).expect(200)).body
+        .call_id as string;
+      // Both billed by Ultravox's call.billed (the simulator sends it after the end).
+      const billingOf = (id: string) =>
+        waitFor(
+          async () => {
+            const call = (await getCall(auth, id).expect(200)).body.data as Json;
+            return call.billing_status && call.billing_status !== 'pending' ? call : null;
+          },
+          20_000,
+          `call ${id} to be billed`,
+        );
+      const [a, b] = [await billingOf(answered), await billingOf(busy)];
+      expect(a.billing_status).toBe('billed');
+      expect(b.billing_status).toBe('free_zero_effective_duration');
+
+      const ids = async (query: Json) =>
+        ((await listCalls(auth, query).expect(200)).body.data as CallRow[]).map((c) => c.id);
+      expect(await ids({ billing_status: 'billed' })).toEqual([answered]);
+      expect(await ids({ billing_status: 'free_zero_effective_duration' })).toEqual([busy]);
+      expect(await ids({ billing_status: 'pending' })).toEqual([]);
+
+      // The busy call was created after the answered one.
+      const busyCreated = b.created_at as string;
+      expect(Date.parse(busyCreated)).toBeGreaterThan(Date.parse(a.created_at as string));
+      expect(await ids({ from: busyCreated })).toEqual([busy]);
+      expect(await ids({ to: busyCreated })).toEqual([answered]);
+      expect(await ids({ from: a.created_at, to: busyCreated })).toEqual([answered]);
+      expect(await ids({ from: busyCreated, billing_status: 'billed' })).toEqual([]);
+    });
+
     it('rejects bad filters with 400 validation_failed', async () => {
       const auth = `Bearer ${refused.apiKey}`;
       expectValidationFailed(await listCalls(auth, { status: 'ringing' }), 'status');
       expectValidationFailed(await listCalls(auth, { agent_id: 'abc' }), 'agent_id');
       expectValidationFailed(await listCalls(auth, { phone: '5551234567' }), 'phone');
+      expectValidationFailed(await listCalls(auth, { billing_status: 'paid' }), 'billing_status');
+      expectValidationFailed(await listCalls(auth, { from: 'yesterday' }), 'from');
+      expectValidationFailed(
+        await listCalls(auth, { from: '2026-11-02T00:00:00Z', to: '2026-11-01T00:00:00Z' }),
+        'to',
+      );
     });
 
     it('paginates with limit and next_cursor; limit=101 answers 400', async () => {

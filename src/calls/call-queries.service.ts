@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/errors/api-error';
+import { validationFailed } from '../common/errors/validation';
 import { Page } from '../common/pagination';
 import { Call } from './call.entity';
 import { CallsRepository } from './calls.repository';
@@ -42,11 +43,19 @@ export class CallQueriesService {
   ) {}
 
   async list(agencyId: string, query: CallQueryDto): Promise<Page<CallDto>> {
+    const from = query.from ? new Date(query.from) : undefined;
+    const to = query.to ? new Date(query.to) : undefined;
+    if (from && to && !(from < to)) {
+      throw validationFailed([{ field: 'to', message: 'to must be after from' }]);
+    }
     const filter = {
       status: query.status,
       agentId: query.agent_id,
       campaignId: query.campaign_id,
       phone: query.phone,
+      billingStatus: query.billing_status,
+      createdFrom: from,
+      createdBefore: to,
     };
     const page = await this.calls.page(agencyId, filter, query);
     return { items: page.items.map((call) => this.toDto(call)), nextCursor: page.nextCursor };

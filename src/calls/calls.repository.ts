@@ -14,6 +14,11 @@ export interface CallFilter {
   agentId?: string;
   campaignId?: string;
   phone?: string;
+  billingStatus?: BillingStatus;
+  /** Created at or after. */
+  createdFrom?: Date;
+  /** Created before. */
+  createdBefore?: Date;
 }
 
 /** Due: queued or scheduled, and their time (or their creation) is before `$1`. */
@@ -162,6 +167,14 @@ export class CallsRepository {
     if (filter.agentId) qb.andWhere('call.agent_id = :agentId', { agentId: filter.agentId });
     if (filter.campaignId) qb.andWhere('call.campaign_id = :campaignId', { campaignId: filter.campaignId });
     if (filter.phone) qb.andWhere('call.phone_number = :phone', { phone: filter.phone });
+    if (filter.billingStatus) {
+      qb.andWhere('call.billing_status = :billingStatus', { billingStatus: filter.billingStatus });
+    }
+    if (filter.createdFrom)
+      qb.andWhere('call.created_at >= :createdFrom', { createdFrom: filter.createdFrom });
+    if (filter.createdBefore) {
+      qb.andWhere('call.created_at < :createdBefore', { createdBefore: filter.createdBefore });
+    }
     return paginate(qb, query);
   }
 

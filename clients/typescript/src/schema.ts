@@ -7089,6 +7089,12 @@ export interface operations {
                 campaign_id?: string;
                 /** @description The callee, E.164. */
                 phone?: string;
+                /** @description Calls with this billing (e.g. `pending` for those Ultravox has not billed yet). */
+                billing_status?: "billed" | "free_console" | "free_minutes" | "free_other" | "free_system_error" | "free_zero_effective_duration" | "pending" | "refunded" | "unavailable" | "unspecified";
+                /** @description Calls created at or after this instant (ISO 8601 with a zone, e.g. `2026-11-01T00:00:00+01:00`). */
+                from?: string;
+                /** @description Calls created before this instant (exclusive); after `from` when both are given. */
+                to?: string;
             };
             header?: never;
             path?: never;

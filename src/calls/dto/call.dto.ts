@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsUUID } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsUUID } from 'class-validator';
 import { PageQueryDto } from '../../common/dto/page-query.dto';
 import { IsE164 } from '../../common/phone';
 import { BILLING_STATUSES, BillingStatus } from '../billing';
@@ -22,6 +22,21 @@ export class CallQueryDto extends PageQueryDto {
   @IsOptional()
   @IsE164()
   phone?: string;
+
+  /** Calls with this billing (e.g. `pending` for those Ultravox has not billed yet). */
+  @IsOptional()
+  @IsIn(BILLING_STATUSES)
+  billing_status?: BillingStatus;
+
+  /** Calls created at or after this instant (ISO 8601 with a zone, e.g. `2026-11-01T00:00:00+01:00`). */
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  from?: string;
+
+  /** Calls created before this instant (exclusive); after `from` when both are given. */
+  @IsOptional()
+  @IsISO8601({ strict: true, strictSeparator: true })
+  to?: string;
 }
 
 export class TranscriptTurnDto {
