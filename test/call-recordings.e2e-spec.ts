@@ -184,6 +184,29 @@ describe('call recordings: record_calls, record, recording_url and GET /api/v1/c
     );
   });
 
+  it('follows a redirect off Ultravox only to a public https address: a 302 into the private network answers 502 and is never fetched', async () => {
+    const { callId } = await placeCall(recorder);
+    const path = `/api/calls/${ultravoxCall(callId).callId}/recording`;
+    const inside = `${receiver.url}/metadata`.replace('http://', '');
+    for (const location of [
+      `http://${inside}`,
+      `https://${inside}`,
+      'https://169.254.169.254/latest/meta-data',
+    ]) {
+      sim.addFault({ path, status: 302, headers: { Location: location }, times: 1 });
+      const res = await request(t.url)
+        .get(`/api/v1/calls/${callId}/recording`)
+        .set('Authorization', `Bearer ${recorder.apiKey}`)
+        .expect(502);
+      expect(res.body.error).toMatchObject({ code: 'ultravox_unavailable' });
+      expect(res.body.error.message).toContain('does not follow');
+    }
+    // Ultravox's own redirect (to itself, here) is still followed.
+    const res = await getRecording(recorder, callId).expect(200);
+    expect(riff(res.body as Buffer).riff).toBe('RIFF');
+    expect(receiver.received.filter((r) => r.path.startsWith('/metadata'))).toEqual([]);
+  });
+
   it("another agency's call answers 404 on the recording route", async () => {
     const { callId } = await placeCall(recorder);
     expect(await refusal(plain, callId, 404)).toBe('call_not_found');

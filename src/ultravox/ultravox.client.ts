@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Agent, request } from 'undici';
+import { guardedLookup, publicTargetRefusal } from '../common/http/public-target';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { Metrics, UltravoxAnswer } from '../metrics/metrics';
 import { parseRetryAfter, UltravoxError, UltravoxFailure } from './ultravox.errors';
@@ -133,6 +134,15 @@ interface Call {
 @Injectable()
 export class UltravoxClient implements OnModuleDestroy {
   private readonly dispatcher = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+  /**
+   * For where Ultravox redirects a recording when that is not Ultravox itself (its storage): public
+   * addresses only, checked again at connect time, as for webhooks.
+   */
+  private readonly publicOnly = new Agent({
+    keepAliveTimeout: 10_000,
+    connections: 64,
+    connect: { lookup: guardedLookup },
+  });
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -140,7 +150,7 @@ export class UltravoxClient implements OnModuleDestroy {
   ) {}
 
   async onModuleDestroy(): Promise<void> {
-    await this.dispatcher.close();
+    await Promise.all([this.dispatcher.close(), this.publicOnly.close()]);
   }
 
   /** Resolves when Ultravox accepts the key; throws UltravoxError('rejected_key' | 'unavailable' | ...) otherwise. */
@@ -259,13 +269,14 @@ export class UltravoxClient implements OnModuleDestroy {
   ): Promise<RecordingAnswer> {
     const { baseUrl } = this.config.ultravox;
     let url = new URL(`${baseUrl}/api/calls/${encodeURIComponent(callId)}/recording`);
+    const { origin } = url;
     let headers: Record<string, string> = { 'x-api-key': apiKey, accept: 'audio/*' };
     if (range) headers.range = range;
     const started = performance.now();
     let answer: UltravoxAnswer = 'unreachable';
     let response: Awaited<ReturnType<typeof request>>;
     try {
-      response = await this.fetchRecording(url, headers, signal);
+      response = await this.fetchRecording(url, headers, signal, this.dispatcher);
       answer = response.statusCode;
     } finally {
       this.metrics.ultravoxRequest('get_recording', answer, performance.now() - started);
@@ -280,11 +291,18 @@ export class UltravoxClient implements OnModuleDestroy {
         );
       }
       url = new URL(location, url);
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        throw new UltravoxError('unexpected', `Ultravox redirected the recording to a ${url.protocol} URL`);
+      // Ultravox itself (the configured base URL) is trusted; anywhere else must be a public https URL
+      // (a redirect is no way into the private network Switchboard runs in).
+      const offsite = url.origin !== origin;
+      const refusal = offsite ? publicTargetRefusal(url) : null;
+      if (refusal || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+        throw new UltravoxError(
+          'unexpected',
+          `Ultravox redirected the recording to a URL Switchboard does not follow (${refusal ?? url.protocol})`,
+        );
       }
       headers = { accept: 'audio/*', ...(range ? { range } : {}) };
-      response = await this.fetchRecording(url, headers, signal);
+      response = await this.fetchRecording(url, headers, signal, offsite ? this.publicOnly : this.dispatcher);
     }
     const { statusCode } = response;
     const header = (name: string): string | null => {
@@ -320,12 +338,13 @@ export class UltravoxClient implements OnModuleDestroy {
     url: URL,
     headers: Record<string, string>,
     signal: AbortSignal,
+    dispatcher: Agent,
   ): Promise<Awaited<ReturnType<typeof request>>> {
     const { timeoutMs } = this.config.ultravox;
     try {
       return await request(url, {
         method: 'GET',
-        dispatcher: this.dispatcher,
+        dispatcher,
         headers,
         signal,
         headersTimeout: timeoutMs,

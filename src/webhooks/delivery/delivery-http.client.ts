@@ -1,9 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import { lookup as dnsLookup, LookupAddress, LookupOptions } from 'node:dns';
-import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { isPrivateAddress, isPrivateHostName } from '../../common/http/address-policy';
+import { guardedLookup, publicTargetRefusal } from '../../common/http/public-target';
 
 const EXCERPT_BYTES = 1024;
 
@@ -14,29 +12,6 @@ export interface DeliveryResult {
   durationMs: number;
   error: string | null;
   responseExcerpt: string | null;
-}
-
-type LookupCallback = (
-  err: NodeJS.ErrnoException | null,
-  address: string | LookupAddress[],
-  family?: number,
-) => void;
-
-/** dns.lookup that refuses private answers: the connect-time half of the SSRF rules (defeats DNS rebinding). */
-function guardedLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
-  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) return callback(err, []);
-    const blocked = addresses.find((a) => isPrivateAddress(a.address));
-    if (blocked) {
-      const error: NodeJS.ErrnoException = new Error(
-        `${hostname} resolves to a private address (${blocked.address})`,
-      );
-      error.code = 'EBLOCKED';
-      return callback(error, []);
-    }
-    if (options.all) return callback(null, addresses);
-    callback(null, addresses[0].address, addresses[0].family);
-  });
 }
 
 /** POSTs webhook bodies: no redirects, a hard timeout, at most 1 KB of the answer kept. */
@@ -95,12 +70,8 @@ export class DeliveryHttpClient implements OnModuleDestroy {
   /** The send-time URL check for what a lookup hook cannot see: literal IPs and local names. */
   private refusal(raw: string): string | null {
     if (this.config.webhooks.allowPrivateUrls) return null;
-    const url = new URL(raw);
-    if (url.protocol !== 'https:') return 'blocked: only https targets are allowed';
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host) ? isPrivateAddress(host) : isPrivateHostName(host))
-      return `blocked: ${host} is a private address`;
-    return null;
+    const why = publicTargetRefusal(new URL(raw));
+    return why && `blocked: ${why}`;
   }
 }
 
