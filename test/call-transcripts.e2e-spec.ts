@@ -96,6 +96,22 @@ describe('transcripts and summaries as Ultravox means them (issue 13 point 3, CO
     expect(transcriptReads).toEqual(['in_call']);
   });
 
+  it('a transcript line Postgres cannot store as sent (NUL, a lone surrogate) is stored with U+FFFD, and the call completes', async () => {
+    // Ultravox holds the call's end, so its lines can be changed before they are read back.
+    await fetch(`${sim.url}/_sim/hold-ends`, { method: 'POST' });
+    const callId = await place('+15557770999');
+    const script = sim.state.findCall((await simCallOf(callId)).call.callId)!.call.script;
+    const line = script.find((m) => m.role === 'MESSAGE_ROLE_AGENT')!;
+    line.text = 'Hello\u0000there \ud800!';
+    await fetch(`${sim.url}/_sim/release-ends`, { method: 'POST' });
+
+    const completed = await received(callId, 'call.completed');
+    expect(completed.transcript!.map((turn) => turn.content)).toContain('Hello\uFFFDthere \uFFFD!');
+    const call = await callOf(callId);
+    expect(call.status).toBe('completed');
+    expect(call.transcript).toEqual(completed.transcript);
+  });
+
   it('every transcript timestamp lies between started_at and ended_at, even when audio offsets run longer', async () => {
     for (const phone of ['+15557770202', '+15557770999', '+15557771234']) {
       const callId = await place(phone);

@@ -1,4 +1,5 @@
 import SentimentAnalyzer from 'sentiment';
+import { storableText } from '../common/http/storable-input';
 import type { UltravoxCall, UltravoxMessage } from '../ultravox/ultravox.client';
 
 /**
@@ -76,7 +77,7 @@ export function mapTranscript(
   for (const message of messages) {
     if (message === null || typeof message !== 'object') continue;
     const role = typeof message.role === 'string' ? ROLE_MAP[message.role] : undefined;
-    const content = typeof message.text === 'string' ? message.text.trim() : '';
+    const content = typeof message.text === 'string' ? storableText(message.text.trim()) : '';
     if (role === undefined || content === '') continue;
     transcript.push({ role, content, timestamp: timeOf(message, origin, end) });
   }
@@ -196,4 +197,9 @@ function parseTime(value: string | null | undefined): number | null {
 
 function isValidDate(date: Date): boolean {
   return date instanceof Date && !Number.isNaN(date.getTime());
+}
+
+/** A text field of Ultravox's Call object as we store it: a string made storable, else null. */
+export function ultravoxText(value: unknown): string | null {
+  return typeof value === 'string' ? storableText(value) : null;
 }

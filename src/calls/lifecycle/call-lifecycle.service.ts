@@ -11,7 +11,7 @@ import { UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
 import { finalBilling } from '../billing';
 import { Call } from '../call.entity';
 import { summaryCheckJob } from '../call-jobs';
-import { classifyEnd, durationSeconds, mapTranscript, sentimentOf } from '../call-outcome';
+import { classifyEnd, durationSeconds, mapTranscript, sentimentOf, ultravoxText } from '../call-outcome';
 import { CallForEvent, CallsRepository } from '../calls.repository';
 import { CALL_ID_METADATA_KEY } from '../dial/dial.service';
 import { UltravoxEventsRepository } from '../ingest/ultravox-events.repository';
@@ -100,7 +100,7 @@ export class CallLifecycleService {
       await this.transitions.failed(
         call.id,
         outcome.failureReason,
-        { endReason: ended.endReason ?? null, endedAt: date(ended.ended) ?? new Date() },
+        { endReason: ultravoxText(ended.endReason), endedAt: date(ended.ended) ?? new Date() },
         source === 'reconciliation' ? RECONCILED_NOTE : undefined,
       );
       await this.billing(call.id, ended);
@@ -160,9 +160,9 @@ export class CallLifecycleService {
       {
         endedAt,
         durationSeconds: durationSeconds(remote),
-        endReason: remote.endReason ?? null,
-        summary: remote.summary ?? null,
-        shortSummary: remote.shortSummary ?? null,
+        endReason: ultravoxText(remote.endReason),
+        summary: ultravoxText(remote.summary),
+        shortSummary: ultravoxText(remote.shortSummary),
         sentiment: sentimentOf(transcript),
         transcript,
       },

@@ -1,4 +1,4 @@
-import { findUnstorableInput, isUnstorableText, MAX_JSON_DEPTH } from './storable-input';
+import { findUnstorableInput, isUnstorableText, MAX_JSON_DEPTH, storableText } from './storable-input';
 
 const deep = (levels: number): unknown => {
   let value: unknown = 'leaf';
@@ -19,6 +19,14 @@ describe('isUnstorableText', () => {
     ['\udf38\ud83c', true],
   ])('%j → %s', (text, unstorable) => {
     expect(isUnstorableText(text)).toBe(unstorable);
+  });
+});
+
+describe('storableText', () => {
+  it('replaces NUL characters and unpaired surrogates with U+FFFD and keeps everything else', () => {
+    expect(storableText('a\u0000b\ud800c\udfffd')).toBe('a\uFFFDb\uFFFDc\uFFFDd');
+    expect(storableText('emoji 😀 and ü stay')).toBe('emoji 😀 and ü stay');
+    expect(isUnstorableText(storableText('\u0000\ud83d'))).toBe(false);
   });
 });
 

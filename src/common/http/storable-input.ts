@@ -17,6 +17,15 @@ export function isUnstorableText(text: string): boolean {
   return text.includes('\u0000') || !text.isWellFormed();
 }
 
+/**
+ * `text` as Postgres can store it: each NUL character and unpaired surrogate replaced by U+FFFD. For
+ * text Switchboard did not get from a request it can refuse (what Ultravox says a call was), where
+ * one odd character must not keep the rest from being stored.
+ */
+export function storableText(text: string): string {
+  return text.replaceAll('\u0000', '\uFFFD').toWellFormed();
+}
+
 export const UNSTORABLE_TEXT_MESSAGE =
   'contains a NUL character or an unpaired UTF-16 surrogate, which cannot be stored';
 
