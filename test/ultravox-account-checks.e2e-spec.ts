@@ -121,8 +121,7 @@ describe('Ultravox webhook health and the account’s concurrent calls (issue 13
   let receiver: Receiver;
 
   beforeAll(async () => {
-    // The default interval, named because process.env keeps the first stack's 1s: the workers look
-    // only when a test moves the clock.
+    // The default interval, named: the workers look only when a test moves the clock.
     ({ sim, t, receiver } = await startCallingStack(
       { timeScale: 0.05 },
       { MAX_CONCURRENT_CALLS_PER_AGENCY: '5', ULTRAVOX_WEBHOOK_CHECK_INTERVAL: '5m' },

@@ -64,8 +64,8 @@ export function testEnv(databaseUrl: string, overrides: Record<string, string> =
 
 /**
  * Boots the real application, through the same configureApp as production, on a random loopback port,
- * with every Clock reading one TestClock. process.env is per spec file under Jest, so
- * setting it here affects only this file.
+ * with every Clock reading one TestClock. `overrides` apply to this app alone (process.env is left
+ * as it was).
  */
 export async function startTestApp(
   overrides: Record<string, string> = {},
@@ -78,8 +78,8 @@ export async function startTestApp(
     database.url,
     port ? { PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...overrides } : overrides,
   );
-  Object.assign(process.env, env);
-  const config = buildAppConfig(process.env);
+  // Not written to process.env: a second stack in the same spec file starts from the defaults again.
+  const config = buildAppConfig({ ...process.env, ...env });
   await prepareDatabase(config.databaseUrl, true);
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot(config),
