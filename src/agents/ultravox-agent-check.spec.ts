@@ -40,6 +40,10 @@ describe('UltravoxAgentCheck', () => {
       'b',
     ]);
     expect(declaredVariables({ callTemplate: { contextSchema: { properties: [] } } })).toBeNull();
+    // A name no request could fill (nor Postgres store) is left out.
+    expect(
+      declaredVariables({ callTemplate: { contextSchema: { properties: { 'a\u0000b': {}, name: {} } } } }),
+    ).toEqual(['name']);
     expect(declaredVariables({ callTemplate: null })).toBeNull();
     expect(declaredVariables({})).toBeNull();
   });

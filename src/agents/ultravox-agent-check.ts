@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AgencySecrets } from '../agencies/agency-secrets';
 import { ApiError } from '../common/errors/api-error';
+import { isUnstorableText } from '../common/http/storable-input';
 import { UltravoxAgent, UltravoxClient } from '../ultravox/ultravox.client';
 import { UltravoxError } from '../ultravox/ultravox.errors';
 import { Agent } from './agent.entity';
@@ -20,7 +21,10 @@ export type DialCheck = { known: true; variables: string[] | null } | { known: f
 export function declaredVariables(agent: UltravoxAgent): string[] | null {
   const properties = agent.callTemplate?.contextSchema?.properties;
   if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) return null;
-  return Object.keys(properties).sort();
+  // A name Postgres cannot store could not be filled from a request either (CONTRACT's edge rule).
+  return Object.keys(properties)
+    .filter((name) => !isUnstorableText(name))
+    .sort();
 }
 
 const NOT_CHECKED: AgentCheckFields = {

@@ -30,6 +30,17 @@ describe('reading what Ultravox reports of a webhook and an account', () => {
     });
   });
 
+  it('keeps failure details storable: a NUL, or a cut through a surrogate pair at 300 characters, becomes U+FFFD', () => {
+    const cut = `${'x'.repeat(299)}😀 and more`;
+    const health = webhookHealth({
+      webhookId: 'w1',
+      url: 'https://x.test/hook',
+      events: ['call.ended'],
+      recentFailures: [{ error: 'bad\u0000byte' }, cut],
+    });
+    expect(health.recentFailures.map((f) => f.detail)).toEqual(['bad\uFFFDbyte', `${'x'.repeat(299)}\uFFFD`]);
+  });
+
   it('reads an unknown or absent status as normal, and keeps the latest 10 failures', () => {
     const failures = Array.from({ length: 12 }, (_, i) => ({ error: `e${i}` }));
     const health = webhookHealth({

@@ -1,4 +1,5 @@
 import type { UltravoxWebhookFailure, UltravoxWebhookStatus } from '../agencies/agency.entity';
+import { storableText } from '../common/http/storable-input';
 import type { UltravoxAccount, UltravoxWebhook } from '../ultravox/ultravox.client';
 
 /** At most this many of Ultravox's recent failures are kept and shown. */
@@ -34,7 +35,7 @@ export function accountLimit(account: UltravoxAccount | null | undefined): numbe
 
 /** The shape of a failure is not documented: a time and a description are taken from what is there. */
 function failureOf(item: unknown): UltravoxWebhookFailure {
-  if (typeof item === 'string') return { at: null, detail: item.slice(0, DETAIL_MAX) };
+  if (typeof item === 'string') return { at: null, detail: shortText(item) };
   if (typeof item !== 'object' || item === null) return { at: null, detail: null };
   const fields = item as Record<string, unknown>;
   const at = ['timestamp', 'time', 'created', 'at'].map((k) => fields[k]).find((v) => typeof v === 'string');
@@ -43,9 +44,13 @@ function failureOf(item: unknown): UltravoxWebhookFailure {
     .find((v) => typeof v === 'string' || typeof v === 'number');
   return {
     at: dateOrNull(at)?.toISOString() ?? null,
-    detail:
-      detail === undefined ? JSON.stringify(item).slice(0, DETAIL_MAX) : String(detail).slice(0, DETAIL_MAX),
+    detail: shortText(detail === undefined ? JSON.stringify(item) : String(detail)),
   };
+}
+
+/** At most DETAIL_MAX characters, storable (a cut through a surrogate pair, a NUL: U+FFFD). */
+function shortText(text: string): string {
+  return storableText(text.slice(0, DETAIL_MAX));
 }
 
 function dateOrNull(value: unknown): Date | null {
