@@ -56,7 +56,12 @@ const infrastructure = (config: AppConfig): NonNullable<ModuleMetadata['imports'
       dataSourceOptions(config.databaseUrl, {
         poolSize: 20,
         // Fail fast while Postgres is unreachable (or the pool is exhausted): 503, not a hanging request.
-        extra: { connectionTimeoutMillis: config.timeouts.databaseConnectMs },
+        // …and no statement holds a connection (and the request or job behind it) for long: migrations,
+        // which may rightly run longer, have a data source of their own (database/migrate.ts).
+        extra: {
+          connectionTimeoutMillis: config.timeouts.databaseConnectMs,
+          statement_timeout: config.timeouts.databaseStatementMs,
+        },
       }),
   }),
   TransactionsModule,

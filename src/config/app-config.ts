@@ -12,7 +12,7 @@ export interface AppConfig {
   redisUrl: string;
   redisPrefix: string;
   /** Fail-fast bounds while Postgres or Redis is unreachable (CONTRACT §4: 503, never a hanging request). */
-  timeouts: { redisMs: number; databaseConnectMs: number };
+  timeouts: { redisMs: number; databaseConnectMs: number; databaseStatementMs: number };
   publicBaseUrl: string;
   jwt: { secret?: string; jwksUrl?: string; audience: string };
   /** Current key first; older keys are still accepted for decryption. */
@@ -100,6 +100,7 @@ export function buildAppConfig(raw: Record<string, string | undefined> = process
     timeouts: {
       redisMs: env.REDIS_TIMEOUT_MS ?? 2_000,
       databaseConnectMs: env.DATABASE_CONNECT_TIMEOUT_MS ?? 3_000,
+      databaseStatementMs: env.DATABASE_STATEMENT_TIMEOUT_MS ?? 30_000,
     },
     publicBaseUrl: (env.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     jwt: { secret: env.JWT_SECRET, jwksUrl: env.JWT_JWKS_URL, audience: env.JWT_AUDIENCE ?? 'authenticated' },

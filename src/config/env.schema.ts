@@ -180,6 +180,17 @@ export class EnvironmentVariables {
   DATABASE_CONNECT_TIMEOUT_MS?: number;
 
   /**
+   * Longest a statement of the app may run (Postgres `statement_timeout`): a query stuck behind a lock
+   * or a runaway plan frees its connection and its request (503) or job (retried) instead of holding them.
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DATABASE_STATEMENT_TIMEOUT_MS?: number;
+
+  /**
    * Deliveries one worker process sends at once. I/O-bound: a hanging receiver costs a socket, and
    * each endpoint is capped by WEBHOOK_ENDPOINT_MAX_IN_FLIGHT, so this is sized for many endpoints.
    */

@@ -1,4 +1,4 @@
-import { RedisTimeoutError, unreachableDependency } from './dependency-outage';
+import { postgresStatementCanceled, RedisTimeoutError, unreachableDependency } from './dependency-outage';
 
 const withProps = (message: string, props: Record<string, unknown>) =>
   Object.assign(new Error(message), props);
@@ -43,6 +43,11 @@ describe('unreachableDependency', () => {
     ],
     ['connection exception class 08', withProps('connection failure', { code: '08006' }), 'postgres'],
     [
+      'a statement past DATABASE_STATEMENT_TIMEOUT_MS (57014), wrapped by TypeORM',
+      queryFailed(withProps('canceling statement due to statement timeout', { code: '57014' })),
+      'postgres',
+    ],
+    [
       'a unique violation is not an outage',
       queryFailed(withProps('duplicate key', { code: '23505' })),
       undefined,
@@ -58,5 +63,15 @@ describe('unreachableDependency', () => {
 
   it.each(cases)('%s', (_, error, expected) => {
     expect(unreachableDependency(error)).toBe(expected);
+  });
+});
+
+describe('postgresStatementCanceled', () => {
+  it("tells a canceled statement from any other Postgres failure, through TypeORM's wrapper", () => {
+    const canceled = withProps('canceling statement due to statement timeout', { code: '57014' });
+    expect(postgresStatementCanceled(queryFailed(canceled))).toBe(true);
+    expect(postgresStatementCanceled(canceled)).toBe(true);
+    expect(postgresStatementCanceled(withProps('connection failure', { code: '08006' }))).toBe(false);
+    expect(postgresStatementCanceled(undefined)).toBe(false);
   });
 });

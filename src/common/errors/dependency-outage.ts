@@ -15,9 +15,11 @@ const NETWORK_CODES = new Set([
 
 /**
  * Postgres: SQLSTATE class 08 (connection exception), 57P01–57P03 (server shutting down, crashed,
- * starting up), and node-postgres's and pg-pool's own messages for a lost or timed-out connection.
+ * starting up), 57014 (a statement canceled: past DATABASE_STATEMENT_TIMEOUT_MS, or by an operator),
+ * and node-postgres's and pg-pool's own messages for a lost or timed-out connection.
  */
-const POSTGRES_STATES = /^(08...|57P0[123])$/;
+const POSTGRES_STATES = /^(08...|57P0[123]|57014)$/;
+const STATEMENT_CANCELED = '57014';
 const POSTGRES_MESSAGES = [
   /^Connection terminated/,
   /^timeout exceeded when trying to connect$/,
@@ -72,6 +74,16 @@ export function unreachableDependency(error: unknown): Dependency | undefined {
     err = (err.driverError ?? err.cause) as ErrorLike | undefined;
   }
   return undefined;
+}
+
+/** True when Postgres canceled a statement (DATABASE_STATEMENT_TIMEOUT_MS, or an operator's cancel). */
+export function postgresStatementCanceled(error: unknown): boolean {
+  let err = error as ErrorLike | undefined;
+  for (let depth = 0; err && typeof err === 'object' && depth < 4; depth++) {
+    if (err.code === STATEMENT_CANCELED) return true;
+    err = (err.driverError ?? err.cause) as ErrorLike | undefined;
+  }
+  return false;
 }
 
 /** Thrown when Redis did not answer within the configured bound (REDIS_TIMEOUT_MS). */

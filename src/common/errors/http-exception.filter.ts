@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { ApiError } from './api-error';
 import { AllowedMethods } from './allowed-methods';
-import { Dependency, unreachableDependency } from './dependency-outage';
+import { Dependency, postgresStatementCanceled, unreachableDependency } from './dependency-outage';
 import { ErrorBodyDto } from './error-body.dto';
 import { codeForStatus, errorBody } from './error-body';
 
@@ -105,7 +105,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
       url: request.routeOptions?.url,
     });
     void reply.status(503).header('Retry-After', String(OUTAGE_RETRY_AFTER_SECONDS));
-    return errorBody('service_unavailable', `${DEPENDENCY_NAMES[dependency]} is unreachable`, {
+    const message = postgresStatementCanceled(exception)
+      ? 'Postgres did not finish in time (a statement ran past its limit)'
+      : `${DEPENDENCY_NAMES[dependency]} is unreachable`;
+    return errorBody('service_unavailable', message, {
       hint: `Retry after ${OUTAGE_RETRY_AFTER_SECONDS} s`,
     });
   }
