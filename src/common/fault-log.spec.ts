@@ -32,6 +32,21 @@ describe('FaultLog', () => {
     ]);
   });
 
+  it('counts a connection lost without an error (lost) as the same outage as its errors', () => {
+    const { written, log } = lines();
+    log.lost('redis client', 'the connection to Redis closed');
+    log.failed('redis client', refused());
+    log.lost('redis client', 'the connection to Redis closed');
+    log.recovered('redis client');
+    expect(written).toEqual([
+      {
+        level: 'warn',
+        line: expect.objectContaining({ source: 'redis client', err: 'the connection to Redis closed' }),
+      },
+      { level: 'info', line: expect.objectContaining({ source: 'redis client', errors_not_logged: 2 }) },
+    ]);
+  });
+
   it('warns again at the next outage', () => {
     const { written, log } = lines();
     log.failed('redis client', refused());

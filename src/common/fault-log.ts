@@ -19,6 +19,14 @@ export class FaultLog {
       this.logger.warn({ msg: `${source} failed`, source, err: message, ...fields });
       return;
     }
+    this.lost(source, message, fields);
+  }
+
+  /**
+   * The source's connection is gone, whatever the error (or none: a server that shut down cleanly
+   * closes it without one): the outage's one warn line, or one more repeat of it.
+   */
+  lost(source: string, reason: string, fields: Record<string, unknown> = {}): void {
     const outage = this.down.get(source);
     if (outage) {
       outage.repeats++;
@@ -28,7 +36,7 @@ export class FaultLog {
     this.logger.warn({
       msg: `${source}: connection lost; retrying (repeats are not logged until it recovers)`,
       source,
-      err: message,
+      err: reason,
       ...fields,
     });
   }
