@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, getMetadataArgsStorage } from 'typeorm';
 import { batchPerTick } from '../../database/batch-per-tick';
 import { Db, literals, runSql, statement, Tx } from '../../database/sql';
 import { Call, CallStatus, TERMINAL_STATUSES } from '../call.entity';
@@ -50,19 +50,17 @@ const CLAIMABLE = literals<CallStatus>('queued', 'scheduled');
 const LIVE = literals<CallStatus>('dialing', 'in_progress');
 const SWITCHBOARD = `'switchboard'`;
 
-/** Every column of `calls` (qualified, for UPDATE … FROM), as the Call entity's properties. */
-const CALL_COLUMNS = `calls.id, calls.agency_id AS "agencyId", calls.agent_id AS "agentId",
-  calls.campaign_id AS "campaignId", calls.direction, calls.status, calls.failure_reason AS "failureReason",
-  calls.phone_number AS "phoneNumber", calls.name, calls.email, calls.metadata,
-  calls.ultravox_call_id AS "ultravoxCallId", calls.scheduled_for AS "scheduledFor",
-  calls.dial_attempts AS "dialAttempts", calls.dialed_at AS "dialedAt", calls.started_at AS "startedAt",
-  calls.ended_at AS "endedAt", calls.duration_seconds AS "durationSeconds", calls.end_reason AS "endReason",
-  calls.summary, calls.short_summary AS "shortSummary", calls.sentiment, calls.transcript,
-  calls.recording_enabled AS "recordingEnabled", calls.reconcile_at AS "reconcileAt",
-  calls.reconcile_checks AS "reconcileChecks", calls.max_duration_seconds AS "maxDurationSeconds",
-  calls.billing_status AS "billingStatus", calls.billed_duration_seconds AS "billedDurationSeconds",
-  calls.billing_check_at AS "billingCheckAt", calls.billing_checks AS "billingChecks",
-  calls.created_at AS "createdAt", calls.updated_at AS "updatedAt"`;
+/**
+ * Every column of `calls` (qualified, for UPDATE … FROM) as the Call entity's property, read from the
+ * entity's own decorators: a column added to the entity is returned without anyone listing it here.
+ */
+const CALL_COLUMNS = getMetadataArgsStorage()
+  .columns.filter((column) => column.target === Call)
+  .map(({ propertyName, options }) => {
+    const name = options.name ?? propertyName;
+    return name === propertyName ? `calls.${name}` : `calls.${name} AS "${propertyName}"`;
+  })
+  .join(', ');
 
 /**
  * Calls and the first line of each one's timeline, in one statement (atomic on its own, so no
