@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { BillingReconciler } from '../src/calls/lifecycle/billing-reconciler';
 import { UltravoxSim } from '../tools/ultravox-sim/server';
 import { callingAgency, CallingAgency, subscribe, trigger } from './support/call-fixtures';
 import { startCallingStack, stopCallingStack } from './support/calling-stack';
@@ -127,5 +128,67 @@ describe('billing from Ultravox (call.billed, or reconciliation when it is lost)
     expect(call.timeline).not.toContainEqual(expect.objectContaining({ event: 'call.billed' }));
     await waitFor(() => eventsAt(path).includes('call.completed'), 10_000, 'call.completed');
     expect(eventsAt(path)).toEqual(['call.started', 'call.completed']);
+  });
+});
+
+describe('billing Ultravox never finalises: unavailable 12 h after the end (BILLING_WAIT_MS)', () => {
+  let sim: UltravoxSim;
+  let t: TestApp;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    // Ultravox bills nothing for an hour: every read back says pending.
+    ({ sim, t, receiver } = await startCallingStack(
+      { timeScale: 0.02, timings: { billedDelayMs: 3_600_000 } },
+      { CALLS_RECONCILE_AFTER: '1s' },
+    ));
+  });
+  afterEach(() => t.clock.release());
+  afterAll(() => stopCallingStack({ sim, t, receiver }));
+
+  it('a call still pending 12 h after its end is marked unavailable, read back first, with no event', async () => {
+    const agency = await callingAgency(t);
+    await subscribe(t, agency, `${receiver.url}/${agency.agencyId}`);
+    const callId = (await trigger(t, agency.apiKey, { phone: '+15557771234', name: 'Ada' }).expect(200)).body
+      .call_id as string;
+    const callOf = async () =>
+      (
+        await request(t.url)
+          .get(`/api/v1/calls/${callId}`)
+          .set('Authorization', agency.member.auth)
+          .expect(200)
+      ).body.data as CallView;
+    await waitFor(
+      async () => {
+        const call = await callOf();
+        return call.status === 'completed' && call.billing_status === 'pending';
+      },
+      20_000,
+      'the call to complete with its billing pending',
+    );
+    const ultravoxCallId = sim.calls().calls.find((c) => c.call.metadata.switchboard_call_id === callId)!.call
+      .callId;
+    const readsBack = () =>
+      sim.requests().filter((r) => r.method === 'GET' && r.path === `/api/calls/${ultravoxCallId}`).length;
+    const before = readsBack();
+
+    t.clock.advance(12 * 60 * 60_000 + 60_000);
+    const reconciler = t.app.get(BillingReconciler);
+    const call = await waitFor(
+      async () => {
+        await reconciler.sweep();
+        const now = await callOf();
+        return now.billing_status === 'unavailable' && now;
+      },
+      20_000,
+      'billing_status unavailable',
+    );
+    // Ultravox was asked once more before Switchboard gave up; nothing else about the call changed.
+    expect(readsBack()).toBeGreaterThan(before);
+    expect(call).toMatchObject({ status: 'completed', billed_duration_seconds: null });
+    const events = receiver.received
+      .filter((r) => r.path === `/${agency.agencyId}`)
+      .map((r) => (JSON.parse(r.body) as Payload).event);
+    expect(events).toEqual(['call.started', 'call.completed']);
   });
 });
