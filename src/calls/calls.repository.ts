@@ -46,11 +46,6 @@ const SELECT_FOR_EVENT = statement(
 /** What processing an Ultravox event needs to know of its call. */
 export type CallForEvent = Pick<Call, 'id' | 'agencyId' | 'status' | 'durationSeconds' | 'ultravoxCallId'>;
 
-const RECORD_DURATION = statement(
-  'calls_record_duration',
-  `UPDATE calls SET duration_seconds = $2 WHERE id = $1 AND duration_seconds IS NULL`,
-);
-
 /**
  * Live calls placed at Ultravox that are due to be read back: never looked at and silent since `$1`,
  * or whose next look (`reconcile_at`) is due by `$2`. Oldest first; the partial index keeps it to the
@@ -93,10 +88,12 @@ const RECORD_BILLING = statement(
     WHERE id = $1`,
 );
 
+/** Pending unless billed already; and the duration ($2) when none is stored yet. Nothing to do: no write. */
 const AWAIT_BILLING = statement(
   'calls_await_billing',
-  `UPDATE calls SET billing_status = ${literals<BillingStatus>('pending')}
-    WHERE id = $1 AND billing_status IS NULL`,
+  `UPDATE calls SET billing_status = coalesce(billing_status, ${literals<BillingStatus>('pending')}),
+                    duration_seconds = coalesce(duration_seconds, $2)
+    WHERE id = $1 AND (billing_status IS NULL OR (duration_seconds IS NULL AND $2::integer IS NOT NULL))`,
 );
 
 /** Ended calls still pending: first looked at `$1` after their end, then at their `billing_check_at`. */
@@ -170,8 +167,9 @@ export class CallsRepository {
     if (filter.billingStatus) {
       qb.andWhere('call.billing_status = :billingStatus', { billingStatus: filter.billingStatus });
     }
-    if (filter.createdFrom)
+    if (filter.createdFrom) {
       qb.andWhere('call.created_at >= :createdFrom', { createdFrom: filter.createdFrom });
+    }
     if (filter.createdBefore) {
       qb.andWhere('call.created_at < :createdBefore', { createdBefore: filter.createdBefore });
     }
@@ -289,9 +287,12 @@ export class CallsRepository {
     await runSql(this.db, RECORD_BILLING, [id, billing.status, billing.billedSeconds, durationIfUnknown]);
   }
 
-  /** The call ended at Ultravox and its billing is to come (unless it already came). */
-  async awaitBilling(id: string): Promise<void> {
-    await runSql(this.db, AWAIT_BILLING, [id]);
+  /**
+   * The call ended at Ultravox and its billing is to come (unless it already came), with its duration
+   * when none is stored yet.
+   */
+  async awaitBilling(id: string, durationIfUnknown: number | null = null): Promise<void> {
+    await runSql(this.db, AWAIT_BILLING, [id, durationIfUnknown]);
   }
 
   /**
@@ -322,10 +323,5 @@ export class CallsRepository {
   /** Ultravox never billed the call in time: Switchboard stops asking (a late call.billed still counts). */
   async billingUnavailable(id: string): Promise<void> {
     await runSql(this.db, BILLING_UNAVAILABLE, [id]);
-  }
-
-  /** From call.billed, when call.ended did not carry it. */
-  async recordDuration(id: string, seconds: number | null): Promise<void> {
-    await runSql(this.db, RECORD_DURATION, [id, seconds]);
   }
 }

@@ -323,15 +323,7 @@ export class UltravoxClient implements OnModuleDestroy {
     }
     const text = await response.body.text().catch(() => '');
     if (statusCode === 416) return { kind: 'unsatisfiable', contentRange: header('content-range') };
-    const failure = failureOf(statusCode);
-    throw new UltravoxError(
-      failure,
-      `Ultravox answered ${statusCode} for the recording: ${detailOf(text)}`,
-      statusCode,
-      failure === 'rate_limited' || statusCode === 503
-        ? parseRetryAfter(response.headers['retry-after'])
-        : null,
-    );
+    throw answerError(statusCode, response.headers['retry-after'], text, ' for the recording');
   }
 
   private async fetchRecording(
@@ -444,22 +436,29 @@ export class UltravoxClient implements OnModuleDestroy {
     answered(statusCode);
     const text = await response.body.text();
     if (statusCode >= 200 && statusCode < 300) return (text ? JSON.parse(text) : undefined) as T;
-    const failure = failureOf(statusCode);
-    const retryAfterMs =
-      failure === 'rate_limited' || statusCode === 503
-        ? parseRetryAfter(response.headers['retry-after'])
-        : null;
-    throw new UltravoxError(
-      failure,
-      `Ultravox answered ${statusCode}: ${detailOf(text)}`,
-      statusCode,
-      retryAfterMs,
-    );
+    throw answerError(statusCode, response.headers['retry-after'], text);
   }
 }
 
 function isRedirect(status: number): boolean {
   return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+/** Ultravox's answer other than 2xx as an error, with its Retry-After kept for a 429 or 503. */
+function answerError(
+  status: number,
+  retryAfter: string | string[] | undefined,
+  text: string,
+  about = '',
+): UltravoxError {
+  const failure = failureOf(status);
+  const retryAfterMs = failure === 'rate_limited' || status === 503 ? parseRetryAfter(retryAfter) : null;
+  return new UltravoxError(
+    failure,
+    `Ultravox answered ${status}${about}: ${detailOf(text)}`,
+    status,
+    retryAfterMs,
+  );
 }
 
 function failureOf(status: number): UltravoxFailure {

@@ -1,8 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AgencySecrets } from '../../agencies/agency-secrets';
-import { Clock } from '../../common/clock';
-import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { UltravoxClient } from '../../ultravox/ultravox.client';
+import { Injectable, Logger } from '@nestjs/common';
 import { UltravoxError } from '../../ultravox/ultravox.errors';
 import { finalBilling } from '../billing';
 import { CallAwaitingBilling, CallsRepository } from '../calls.repository';
@@ -21,13 +17,7 @@ export class BillingReconciler extends UltravoxReadPass<CallAwaitingBilling> {
   protected readonly logger = new Logger(BillingReconciler.name);
   protected readonly readingWhat = "reading a call's billing from Ultravox";
 
-  constructor(
-    @Inject(APP_CONFIG) protected readonly config: AppConfig,
-    private readonly callRows: CallsRepository,
-    protected readonly ultravox: UltravoxClient,
-    protected readonly secrets: AgencySecrets,
-    protected readonly clock: Clock,
-  ) {
+  constructor(private readonly callRows: CallsRepository) {
     super();
   }
 

@@ -181,9 +181,8 @@ export class CallLifecycleService {
     unknownDuration: number | null = null,
   ): Promise<void> {
     const billing = finalBilling(remote);
-    if (billing) return this.calls.recordBilling(callId, billing, unknownDuration);
-    await this.calls.awaitBilling(callId);
-    if (unknownDuration !== null) await this.calls.recordDuration(callId, unknownDuration);
+    if (billing) await this.calls.recordBilling(callId, billing, unknownDuration);
+    else await this.calls.awaitBilling(callId, unknownDuration);
   }
 
   /**

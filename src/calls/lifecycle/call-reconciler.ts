@@ -1,8 +1,5 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AgencySecrets } from '../../agencies/agency-secrets';
-import { Clock } from '../../common/clock';
-import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
+import { Injectable, Logger } from '@nestjs/common';
+import { UltravoxCall } from '../../ultravox/ultravox.client';
 import { UltravoxError } from '../../ultravox/ultravox.errors';
 import { parseDuration } from '../call-outcome';
 import { CallsRepository, CallToReconcile } from '../calls.repository';
@@ -26,13 +23,9 @@ export class CallReconciler extends UltravoxReadPass<CallToReconcile> {
   protected readonly readingWhat = 'reconciling a call with Ultravox';
 
   constructor(
-    @Inject(APP_CONFIG) protected readonly config: AppConfig,
     private readonly callRows: CallsRepository,
     private readonly lifecycle: CallLifecycleService,
     private readonly transitions: CallTransitions,
-    protected readonly ultravox: UltravoxClient,
-    protected readonly secrets: AgencySecrets,
-    protected readonly clock: Clock,
   ) {
     super();
   }

@@ -1,7 +1,8 @@
+import { Inject } from '@nestjs/common';
 import { AgencySecrets } from '../../agencies/agency-secrets';
 import { Clock } from '../../common/clock';
 import { PeriodicTask } from '../../common/periodic-task';
-import { AppConfig } from '../../config/app-config';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { UltravoxCall, UltravoxClient } from '../../ultravox/ultravox.client';
 import { UltravoxError } from '../../ultravox/ultravox.errors';
 import { RECONCILE_BATCH } from './reconcile-policy';
@@ -24,10 +25,11 @@ export const throttled = (err: UltravoxError): boolean =>
  * it to `waiting`) is left alone for the rest of it.
  */
 export abstract class UltravoxReadPass<T extends CallToRead> extends PeriodicTask {
-  protected abstract readonly config: AppConfig;
-  protected abstract readonly clock: Clock;
-  protected abstract readonly secrets: AgencySecrets;
-  protected abstract readonly ultravox: UltravoxClient;
+  // Property-injected, as PeriodicTask's Redis: the passes' constructors take only what is their own.
+  @Inject(APP_CONFIG) protected readonly config!: AppConfig;
+  @Inject(Clock) protected readonly clock!: Clock;
+  @Inject(AgencySecrets) private readonly secrets!: AgencySecrets;
+  @Inject(UltravoxClient) private readonly ultravox!: UltravoxClient;
   /** Names an item's work in the log line of its failure. */
   protected abstract readonly readingWhat: string;
 
